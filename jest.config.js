@@ -1,0 +1,27 @@
+// @ts-check
+/** Unit tests sit beside the code (src/**\/*.test.ts, no network); integration tests live in test/ and use real servers. */
+const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', isolatedModules: true }] };
+const moduleNameMapper = { '^@mupets/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts' };
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      transform,
+      moduleNameMapper,
+      testMatch: ['<rootDir>/packages/*/src/**/*.test.ts', '<rootDir>/images/*/src/**/*.test.ts'],
+    },
+    {
+      displayName: 'integration',
+      testEnvironment: 'node',
+      transform,
+      moduleNameMapper,
+      testMatch: ['<rootDir>/packages/*/test/**/*.test.ts', '<rootDir>/images/*/test/**/*.test.ts'],
+      globalSetup: '<rootDir>/packages/testkit/src/global-setup.ts',
+      globalTeardown: '<rootDir>/packages/testkit/src/global-teardown.ts',
+      testTimeout: 120000,
+    },
+  ],
+};

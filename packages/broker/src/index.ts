@@ -1,0 +1,41 @@
+export type {
+  BatchHandler,
+  Broker,
+  ChannelStats,
+  ConsumeOptions,
+  Consumer,
+  Delivery,
+  GroupStats,
+  HandlerFailure,
+  HandlerResult,
+  StreamEntry,
+  Tail,
+  TailOptions,
+  TrimOptions,
+  TrimResult,
+} from './types';
+export {
+  buildEnvelope,
+  validateEnvelope,
+  serializeEnvelope,
+  envelopeSchema,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  LEVELS,
+  type Envelope,
+  type EnvelopeSource,
+  type Level,
+  type MessageInput,
+} from './envelope.schema';
+export {
+  BrokerError,
+  BrokerBackpressureError,
+  BrokerClosedError,
+  BrokerUnavailableError,
+  EnvelopeValidationError,
+  InvalidNameError,
+  type EnvelopeIssue,
+} from './errors';
+export type { BrokerLogger } from './logger';
+export { createRedisBroker, DEAD_LETTER_SUFFIX, type RedisBrokerOptions } from './redis-broker';
+export { compareStreamIds, isStreamId, streamIdTime } from './stream-id';
+export { redactUrl } from './redis-connection';

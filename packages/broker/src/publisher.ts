@@ -1,0 +1,288 @@
+import type Redis from 'ioredis';
+import { BrokerBackpressureError, BrokerClosedError, BrokerUnavailableError } from './errors';
+import type { BrokerLogger } from './logger';
+import { isTransientRedisError, waitForReady } from './redis-connection';
+
+export interface PublisherOptions {
+  /** Messages accepted but not yet confirmed (queued + in flight). */
+  maxBuffered: number;
+  /** How long a message may wait for Redis before its publish is rejected. */
+  timeoutMs: number;
+  /** When the buffer is full: reject at once, or wait for room (up to `timeoutMs`). */
+  onFull: 'reject' | 'wait';
+  /** XADDs per pipeline. */
+  batchSize: number;
+  /** Pipelines in flight at once on the connection. */
+  maxInFlightBatches: number;
+}
+
+interface Pending {
+  readonly seq: number;
+  readonly key: string;
+  readonly json: string;
+  readonly deadline: number;
+  readonly resolve: (id: string) => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface Waiter {
+  readonly count: number;
+  readonly deadline: number;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+/**
+ * A bounded queue in front of XADD. Messages published in the same tick go out as one pipeline;
+ * several pipelines stay in flight. A message whose XADD fails because the connection dropped is
+ * queued again (in its original order) and retried until its deadline; only an XADD that Redis
+ * answered with an id resolves the caller's promise. Resending after a drop can store a message
+ * twice (its reply was lost), never zero times: `envelope.id` is the idempotency key downstream.
+ */
+export class Publisher {
+  private queue: Pending[] = [];
+  private head = 0;
+  private inFlight = 0;
+  private inFlightBatches = 0;
+  /** Room promised to waiters that have not pushed their messages yet. */
+  private reserved = 0;
+  private seq = 0;
+  private scheduled = false;
+  private waitingForRedis = false;
+  private closed = false;
+  private readonly waiters: Waiter[] = [];
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private idleResolvers: Array<() => void> = [];
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: PublisherOptions,
+    private readonly logger: BrokerLogger,
+  ) {}
+
+  /** Queued plus in flight. */
+  get buffered(): number {
+    return this.queue.length - this.head + this.inFlight + this.reserved;
+  }
+
+  async publish(key: string, jsons: readonly string[]): Promise<string[]> {
+    if (this.closed) {
+      throw new BrokerClosedError();
+    }
+    const count = jsons.length;
+    if (count === 0) {
+      return [];
+    }
+    if (count > this.options.maxBuffered) {
+      throw new BrokerBackpressureError(
+        `a batch of ${count} messages can never fit the publish buffer of ${this.options.maxBuffered}; split it`,
+      );
+    }
+    if (this.buffered + count > this.options.maxBuffered) {
+      if (this.options.onFull === 'reject') {
+        throw new BrokerBackpressureError(
+          `publish buffer full (${this.buffered}/${this.options.maxBuffered} messages waiting for Redis)`,
+        );
+      }
+      await this.waitForRoom(count);
+      this.reserved -= count;
+    }
+    const deadline = Date.now() + this.options.timeoutMs;
+    const promises = jsons.map(
+      (json) =>
+        new Promise<string>((resolve, reject) => {
+          this.queue.push({ seq: this.seq++, key, json, deadline, resolve, reject });
+        }),
+    );
+    this.schedule();
+    return Promise.all(promises);
+  }
+
+  /** Resolves when nothing is queued or in flight (each message resolves or rejects by its deadline). */
+  async drain(): Promise<void> {
+    if (this.buffered === 0) {
+      return;
+    }
+    await new Promise<void>((resolve) => this.idleResolvers.push(resolve));
+  }
+
+  /** Refuses new messages; what is buffered still gets its chance until its deadline. */
+  stopIntake(): void {
+    this.closed = true;
+    for (const waiter of this.waiters.splice(0)) {
+      waiter.reject(new BrokerClosedError());
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled) {
+      return;
+    }
+    this.scheduled = true;
+    // setImmediate, not a microtask: every publish() of the current tick joins the same pipeline
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.redis.status !== 'ready') {
+      this.awaitRedis();
+      return;
+    }
+    while (this.head < this.queue.length && this.inFlightBatches < this.options.maxInFlightBatches) {
+      const end = Math.min(this.head + this.options.batchSize, this.queue.length);
+      const batch = this.queue.slice(this.head, end);
+      this.head = end;
+      this.compact();
+      void this.send(batch);
+    }
+  }
+
+  private async send(batch: Pending[]): Promise<void> {
+    this.inFlight += batch.length;
+    this.inFlightBatches += 1;
+    const retry: Pending[] = [];
+    try {
+      const pipeline = this.redis.pipeline();
+      for (const item of batch) {
+        pipeline.xadd(item.key, '*', 'e', item.json);
+      }
+      const results = await pipeline.exec();
+      batch.forEach((item, i) => {
+        const [error, id] = results?.[i] ?? [new Error('no reply'), null];
+        if (!error) {
+          item.resolve(id as string);
+        } else if (isTransientRedisError(error)) {
+          retry.push(item);
+        } else {
+          item.reject(error);
+        }
+      });
+    } catch (error) {
+      // the whole pipeline failed before any reply (connection dropped): every message is retried
+      this.logger.debug('publish pipeline failed, will retry', { count: batch.length, error });
+      retry.push(...batch);
+    } finally {
+      this.inFlight -= batch.length;
+      this.inFlightBatches -= 1;
+    }
+    if (retry.length > 0) {
+      this.requeue(retry);
+    }
+    this.releaseWaiters();
+    if (this.head < this.queue.length) {
+      this.pump();
+    } else if (this.buffered === 0) {
+      for (const resolve of this.idleResolvers.splice(0)) {
+        resolve();
+      }
+    }
+  }
+
+  /** Puts failed messages back at the front, keeping publish order among everything queued. */
+  private requeue(items: Pending[]): void {
+    const rest = this.queue.slice(this.head);
+    const merged = items.concat(rest);
+    merged.sort((a, b) => a.seq - b.seq);
+    this.queue = merged;
+    this.head = 0;
+    this.rejectExpired();
+  }
+
+  private awaitRedis(): void {
+    if (this.waitingForRedis) {
+      return;
+    }
+    this.waitingForRedis = true;
+    this.startSweep();
+    void waitForReady(this.redis).then(() => {
+      this.waitingForRedis = false;
+      this.stopSweep();
+      this.pump();
+    });
+  }
+
+  private startSweep(): void {
+    if (this.sweepTimer) {
+      return;
+    }
+    this.sweepTimer = setInterval(() => this.rejectExpired(), Math.min(250, this.options.timeoutMs));
+    this.sweepTimer.unref();
+  }
+
+  private stopSweep(): void {
+    if (this.sweepTimer) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = undefined;
+    }
+  }
+
+  /** Rejects queued messages (not those in flight: their reply decides) whose deadline passed. */
+  private rejectExpired(): void {
+    const now = Date.now();
+    let expired = 0;
+    const keep: Pending[] = [];
+    for (let i = this.head; i < this.queue.length; i++) {
+      const item = this.queue[i]!;
+      if (item.deadline <= now) {
+        expired++;
+        item.reject(
+          new BrokerUnavailableError(
+            `Redis unavailable for ${this.options.timeoutMs} ms: message not stored (or not confirmed)`,
+          ),
+        );
+      } else {
+        keep.push(item);
+      }
+    }
+    if (expired > 0) {
+      this.queue = keep;
+      this.head = 0;
+      this.logger.warn('publish timed out waiting for redis', { rejected: expired, timeoutMs: this.options.timeoutMs });
+      this.releaseWaiters();
+      if (this.buffered === 0) {
+        for (const resolve of this.idleResolvers.splice(0)) {
+          resolve();
+        }
+      }
+    }
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const waiter = this.waiters[i]!;
+      if (waiter.deadline <= now) {
+        this.waiters.splice(i, 1);
+        waiter.reject(
+          new BrokerBackpressureError(`publish buffer stayed full for ${this.options.timeoutMs} ms; nothing stored`),
+        );
+      }
+    }
+  }
+
+  private waitForRoom(count: number): Promise<void> {
+    this.startSweep();
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.push({ count, deadline: Date.now() + this.options.timeoutMs, resolve, reject });
+    });
+  }
+
+  private releaseWaiters(): void {
+    let room = this.options.maxBuffered - this.buffered;
+    while (this.waiters.length > 0 && this.waiters[0]!.count <= room) {
+      const waiter = this.waiters.shift()!;
+      room -= waiter.count;
+      this.reserved += waiter.count;
+      waiter.resolve();
+    }
+    if (this.waiters.length === 0 && !this.waitingForRedis) {
+      this.stopSweep();
+    }
+  }
+
+  private compact(): void {
+    if (this.head > 4096 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+  }
+}

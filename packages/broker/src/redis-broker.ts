@@ -1,0 +1,277 @@
+import type Redis from 'ioredis';
+import {
+  assertName,
+  buildEnvelope,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  serializeEnvelope,
+  type MessageInput,
+} from './envelope.schema';
+import { BrokerClosedError, BrokerUnavailableError, EnvelopeValidationError, type EnvelopeIssue } from './errors';
+import { type BrokerLogger, silentLogger } from './logger';
+import { Publisher } from './publisher';
+import { closeConnection, openConnection, waitForReady } from './redis-connection';
+import { defineSafeTrim, safeTrim } from './safe-trim';
+import { resolveConsumeOptions, StreamConsumer } from './stream-consumer';
+import { streamIdTime } from './stream-id';
+import { openTail } from './stream-tail';
+import type {
+  BatchHandler,
+  Broker,
+  ChannelStats,
+  ConsumeOptions,
+  Consumer,
+  GroupStats,
+  Tail,
+  TailOptions,
+  TrimOptions,
+  TrimResult,
+} from './types';
+
+export interface RedisBrokerOptions {
+  /** `redis://[user:password@]host:port[/db]`. */
+  url: string;
+  /** Prefix of every stream key (`<prefix><channel>`). Default `mupets:`. */
+  keyPrefix?: string;
+  logger?: BrokerLogger;
+  /** Largest serialized envelope accepted. Default 64 KiB. */
+  maxMessageBytes?: number;
+  /** Messages held while Redis is slow or down (queued + in flight). Default 10 000. */
+  maxBufferedMessages?: number;
+  /** How long a publish may wait for Redis before it is rejected. Default 30 000 ms. */
+  publishTimeoutMs?: number;
+  /** Buffer full: `reject` the publish at once (default) or `wait` for room up to the timeout. */
+  onBufferFull?: 'reject' | 'wait';
+  /** XADDs per pipeline. Default 500. */
+  publishBatchSize?: number;
+}
+
+/** Suffix of a channel's dead-letter channel. */
+export const DEAD_LETTER_SUFFIX = '.dead';
+
+/** The broker over Redis Streams. Connects at once; `ready()` tells when. */
+export function createRedisBroker(options: RedisBrokerOptions): Broker {
+  return new RedisBroker(options);
+}
+
+class RedisBroker implements Broker {
+  private readonly main: Redis;
+  private readonly publisher: Publisher;
+  private readonly logger: BrokerLogger;
+  private readonly keyPrefix: string;
+  private readonly maxMessageBytes: number;
+  private readonly consumers = new Set<Consumer>();
+  private readonly tails = new Set<Tail>();
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: RedisBrokerOptions) {
+    this.logger = options.logger ?? silentLogger;
+    this.keyPrefix = options.keyPrefix ?? 'mupets:';
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.main = openConnection(options.url, 'main', this.logger);
+    defineSafeTrim(this.main);
+    this.publisher = new Publisher(
+      this.main,
+      {
+        maxBuffered: options.maxBufferedMessages ?? 10_000,
+        timeoutMs: options.publishTimeoutMs ?? 30_000,
+        onFull: options.onBufferFull ?? 'reject',
+        batchSize: options.publishBatchSize ?? 500,
+        maxInFlightBatches: 4,
+      },
+      this.logger,
+    );
+  }
+
+  get buffered(): number {
+    return this.publisher.buffered;
+  }
+
+  async ready(timeoutMs?: number): Promise<void> {
+    try {
+      await waitForReady(this.main, timeoutMs);
+    } catch (error) {
+      throw new BrokerUnavailableError(`redis: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  publish(channel: string, message: MessageInput): Promise<string>;
+  publish(channel: string, messages: readonly MessageInput[]): Promise<string[]>;
+  async publish(channel: string, input: MessageInput | readonly MessageInput[]): Promise<string | string[]> {
+    this.assertOpen();
+    assertName('channel', channel);
+    if (Array.isArray(input)) {
+      const issues: EnvelopeIssue[] = [];
+      const jsons: string[] = [];
+      input.forEach((message, index) => {
+        try {
+          jsons.push(this.serialize(channel, message));
+        } catch (error) {
+          if (!(error instanceof EnvelopeValidationError)) {
+            throw error;
+          }
+          for (const issue of error.issues) {
+            issues.push({ ...issue, path: `[${index}]${issue.path ? `.${issue.path}` : ''}` });
+          }
+        }
+      });
+      if (issues.length > 0) {
+        // all or nothing: a batch with one bad message stores none of them
+        throw new EnvelopeValidationError(issues);
+      }
+      return this.publisher.publish(this.keyOf(channel), jsons);
+    }
+    const [id] = await this.publisher.publish(this.keyOf(channel), [this.serialize(channel, input as MessageInput)]);
+    return id!;
+  }
+
+  consume(channel: string, group: string, handler: BatchHandler, options?: ConsumeOptions): Consumer {
+    this.assertOpen();
+    assertName('channel', channel);
+    assertName('group', group);
+    const consumer = new StreamConsumer(
+      {
+        url: this.options.url,
+        main: this.main,
+        logger: this.logger,
+        keyOf: (name) => this.keyOf(name),
+        deadLetterChannel: (name) => this.deadLetterChannel(name),
+      },
+      channel,
+      group,
+      handler,
+      resolveConsumeOptions(options),
+    );
+    this.consumers.add(consumer);
+    void consumer.stopped.finally(() => this.consumers.delete(consumer));
+    return consumer;
+  }
+
+  tail(channel: string, options?: TailOptions): Tail {
+    this.assertOpen();
+    assertName('channel', channel);
+    const tail = openTail(this.options.url, this.keyOf(channel), channel, this.logger, options, (closed) =>
+      this.tails.delete(closed),
+    );
+    this.tails.add(tail);
+    return tail;
+  }
+
+  async stats(channel: string): Promise<ChannelStats> {
+    assertName('channel', channel);
+    const key = this.keyOf(channel);
+    const [length, first, last] = await Promise.all([
+      this.main.xlen(key),
+      this.main.xrange(key, '-', '+', 'COUNT', 1),
+      this.main.xrevrange(key, '+', '-', 'COUNT', 1),
+    ]);
+    const groups = await this.groupStats(key).catch((error: unknown) => {
+      if (error instanceof Error && /no such key/i.test(error.message)) {
+        return [];
+      }
+      throw error;
+    });
+    return { channel, length, firstId: first[0]?.[0] ?? null, lastId: last[0]?.[0] ?? null, groups };
+  }
+
+  async trim(channel: string, options: TrimOptions): Promise<TrimResult> {
+    assertName('channel', channel);
+    const key = this.keyOf(channel);
+    let removed = 0;
+    let heldBackByGroup = false;
+    if (options.maxAgeMs !== undefined) {
+      const target = `${Math.max(0, Date.now() - options.maxAgeMs)}-0`;
+      const result = await safeTrim(this.main, key, target);
+      removed += result.removed;
+      heldBackByGroup ||= result.floor !== target;
+    }
+    if (options.maxLen !== undefined && !heldBackByGroup) {
+      // find the first id to keep, 10k entries at a time, and let the script cut below it
+      for (;;) {
+        const excess = (await this.main.xlen(key)) - options.maxLen;
+        if (excess <= 0) {
+          break;
+        }
+        const step = Math.min(excess, 10_000);
+        const rows = (await this.main.xrange(key, '-', '+', 'COUNT', step + 1)) as Array<[string, string[]]>;
+        const target = rows[step]?.[0] ?? incrementId(rows[rows.length - 1]![0]);
+        const result = await safeTrim(this.main, key, target);
+        removed += result.removed;
+        if (result.floor !== target) {
+          heldBackByGroup = true;
+          break;
+        }
+      }
+    }
+    return { removed, heldBackByGroup };
+  }
+
+  deadLetterChannel(channel: string): string {
+    return `${channel}${DEAD_LETTER_SUFFIX}`;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.publisher.stopIntake();
+    await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
+    await Promise.all([...this.tails].map((tail) => tail.close()));
+    await this.publisher.drain();
+    await closeConnection(this.main);
+  }
+
+  private async groupStats(key: string): Promise<GroupStats[]> {
+    const rows = (await this.main.xinfo('GROUPS', key)) as unknown[][];
+    const now = Date.now();
+    return Promise.all(
+      rows.map(async (row) => {
+        const info = pairs(row);
+        const name = String(info.name);
+        const pending = Number(info.pending);
+        let oldestPendingId: string | null = null;
+        if (pending > 0) {
+          const summary = (await this.main.xpending(key, name)) as [number, string | null, string | null, unknown];
+          oldestPendingId = summary[1];
+        }
+        return {
+          name,
+          consumers: Number(info.consumers),
+          pending,
+          lastDeliveredId: String(info['last-delivered-id']),
+          lag: info.lag === null || info.lag === undefined ? null : Number(info.lag),
+          oldestPendingId,
+          oldestPendingAgeMs: oldestPendingId ? Math.max(0, now - streamIdTime(oldestPendingId)) : null,
+        };
+      }),
+    );
+  }
+
+  private serialize(channel: string, message: MessageInput): string {
+    return serializeEnvelope(buildEnvelope(channel, message), this.maxMessageBytes);
+  }
+
+  private keyOf(channel: string): string {
+    return `${this.keyPrefix}${channel}`;
+  }
+
+  private assertOpen(): void {
+    if (this.closing) {
+      throw new BrokerClosedError();
+    }
+  }
+}
+
+function pairs(row: unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i + 1 < row.length; i += 2) {
+    out[String(row[i])] = row[i + 1];
+  }
+  return out;
+}
+
+function incrementId(id: string): string {
+  const [ms, seq] = id.split('-');
+  return `${ms}-${BigInt(seq!) + 1n}`;
+}

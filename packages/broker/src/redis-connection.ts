@@ -1,0 +1,129 @@
+import Redis, { type RedisOptions } from 'ioredis';
+import type { BrokerLogger } from './logger';
+
+/**
+ * ioredis settings shared by every broker connection. The broker owns retrying: with the offline
+ * queue off and no automatic resend, a command either gets a reply or fails fast, and the caller
+ * (publisher, consumer, tail) decides what to do; ioredis never replays a write behind our back.
+ */
+export const CONNECTION_OPTIONS: RedisOptions = {
+  enableOfflineQueue: false,
+  autoResendUnfulfilledCommands: false,
+  maxRetriesPerRequest: null,
+  enableReadyCheck: true,
+  lazyConnect: false,
+  retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
+};
+
+/** `redis://user:secret@host:6379/0` → `redis://host:6379/0`, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return '(unparseable url)';
+  }
+}
+
+const closing = new WeakSet<Redis>();
+
+/**
+ * Closes a connection on purpose (no "connection lost" warning): QUIT when connected so replies in
+ * flight arrive first, else a plain disconnect so a reconnect loop stops at once.
+ */
+export async function closeConnection(redis: Redis): Promise<void> {
+  closing.add(redis);
+  if (redis.status === 'end') {
+    return;
+  }
+  if (redis.status === 'ready') {
+    try {
+      await redis.quit();
+      return;
+    } catch {
+      // fall through to a hard disconnect
+    }
+  }
+  redis.disconnect();
+}
+
+/** Opens a connection that logs loss and recovery once per outage, not once per reconnect attempt. */
+export function openConnection(url: string, role: string, logger: BrokerLogger, extra: RedisOptions = {}): Redis {
+  const redis = new Redis(url, { ...CONNECTION_OPTIONS, connectionName: `mupets:${role}`, ...extra });
+  let downSince: number | undefined;
+  let everReady = false;
+  const target = redactUrl(url);
+  redis.on('ready', () => {
+    if (downSince !== undefined) {
+      logger.info('redis connection recovered', { role, url: target, downMs: Date.now() - downSince });
+    }
+    downSince = undefined;
+    everReady = true;
+  });
+  redis.on('close', () => {
+    if (downSince === undefined && everReady && !closing.has(redis)) {
+      downSince = Date.now();
+      logger.warn('redis connection lost', { role, url: target });
+    }
+  });
+  redis.on('error', (error: Error) => {
+    // ioredis emits one error per failed attempt; 'close' already said we are down
+    if (!everReady && downSince === undefined) {
+      downSince = Date.now();
+      logger.warn('redis not reachable yet', { role, url: target, error: error.message });
+    }
+  });
+  return redis;
+}
+
+/** Resolves when the connection is ready; rejects if it ends, or after `timeoutMs` when given. */
+export function waitForReady(redis: Redis, timeoutMs?: number): Promise<void> {
+  if (redis.status === 'ready') {
+    return Promise.resolve();
+  }
+  return new Promise<void>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const cleanup = (): void => {
+      redis.off('ready', onReady);
+      redis.off('end', onEnd);
+      if (timer) {
+        clearTimeout(timer);
+      }
+    };
+    const onReady = (): void => {
+      cleanup();
+      resolve();
+    };
+    const onEnd = (): void => {
+      cleanup();
+      reject(new Error('connection closed'));
+    };
+    redis.on('ready', onReady);
+    redis.on('end', onEnd);
+    if (timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`not connected after ${timeoutMs} ms`));
+      }, timeoutMs);
+    }
+  });
+}
+
+const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|READONLY|NOREPLICAS|OOM|CLUSTERDOWN)\b/;
+
+/**
+ * True for failures worth retrying: the connection dropped or was not writable, or Redis said it is
+ * temporarily unable (loading its AOF, out of memory, failing over). False for replies that will
+ * never change (WRONGTYPE, syntax).
+ */
+export function isTransientRedisError(error: unknown): boolean {
+  if (!(error instanceof Error)) {
+    return false;
+  }
+  if (error.name === 'ReplyError') {
+    return TRANSIENT_REPLY.test(error.message);
+  }
+  return true;
+}

@@ -1,0 +1,336 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type Redis from 'ioredis';
+import { serializeEnvelope, type Envelope } from './envelope.schema';
+import type { BrokerLogger } from './logger';
+import { closeConnection, openConnection, waitForReady } from './redis-connection';
+import { backoffMs, sleep } from './sleep';
+import { ENVELOPE_FIELD, entriesOf, parseEntry, type RawEntry } from './stream-entry';
+import type { BatchHandler, ConsumeOptions, Consumer, Delivery, HandlerFailure } from './types';
+
+/** What a consumer needs from the broker that created it. */
+export interface ConsumerContext {
+  readonly url: string;
+  readonly main: Redis;
+  readonly logger: BrokerLogger;
+  keyOf(channel: string): string;
+  deadLetterChannel(channel: string): string;
+}
+
+type Resolved = Required<Omit<ConsumeOptions, 'reclaimIntervalMs'>> & { reclaimIntervalMs: number };
+
+export function resolveConsumeOptions(options: ConsumeOptions = {}): Resolved {
+  const minIdleMs = options.minIdleMs ?? 30_000;
+  const resolved: Resolved = {
+    consumer: options.consumer ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    batchSize: options.batchSize ?? 100,
+    blockMs: options.blockMs ?? 2000,
+    minIdleMs,
+    reclaimIntervalMs: options.reclaimIntervalMs ?? Math.max(100, Math.floor(minIdleMs / 2)),
+    maxDeliveries: options.maxDeliveries ?? 5,
+    startId: options.startId ?? '0',
+  };
+  for (const key of ['batchSize', 'blockMs', 'minIdleMs', 'reclaimIntervalMs', 'maxDeliveries'] as const) {
+    if (!Number.isInteger(resolved[key]) || resolved[key] < (key === 'blockMs' ? 0 : 1)) {
+      throw new RangeError(`consume option ${key} must be a positive integer, got ${resolved[key]}`);
+    }
+  }
+  return resolved;
+}
+
+/**
+ * One member of a consumer group. Reads with XREADGROUP on its own (blocking) connection, runs the
+ * handler, XACKs what succeeded. Entries left pending (handler failed, or a consumer died) are
+ * reclaimed with XAUTOCLAIM once idle for `minIdleMs`; after `maxDeliveries` they move to the
+ * dead-letter channel, atomically with their XACK, so an entry is always in exactly one place.
+ */
+export class StreamConsumer implements Consumer {
+  readonly name: string;
+  readonly stopped: Promise<void>;
+  private readonly key: string;
+  private readonly conn: Redis;
+  private readonly abort = new AbortController();
+  private clientId: number | undefined;
+  private blocked = false;
+
+  constructor(
+    private readonly ctx: ConsumerContext,
+    readonly channel: string,
+    readonly group: string,
+    private readonly handler: BatchHandler,
+    private readonly options: Resolved,
+  ) {
+    this.name = options.consumer;
+    this.key = ctx.keyOf(channel);
+    this.conn = openConnection(ctx.url, `consumer:${group}`, ctx.logger);
+    this.stopped = this.run().finally(() => closeConnection(this.conn));
+  }
+
+  async stop(): Promise<void> {
+    if (!this.abort.signal.aborted) {
+      this.abort.abort();
+    }
+    // a blocked XREADGROUP returns at once (as if it timed out) when unblocked from another connection
+    while (this.blocked && this.clientId !== undefined) {
+      await this.ctx.main.client('UNBLOCK', this.clientId).catch(() => undefined);
+      await Promise.race([this.stopped, sleep(50)]);
+    }
+    await this.stopped;
+  }
+
+  private get stopping(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    let nextReclaimAt = 0;
+    let groupReady = false;
+    while (!this.stopping) {
+      try {
+        await waitForReady(this.conn);
+        if (!groupReady) {
+          await this.ensureGroup();
+          groupReady = true;
+        }
+        this.clientId = (await this.conn.client('ID')) as number;
+        if (Date.now() >= nextReclaimAt) {
+          await this.reclaim();
+          nextReclaimAt = Date.now() + this.options.reclaimIntervalMs;
+        }
+        if (this.stopping) {
+          break;
+        }
+        const reply = await this.readNew();
+        const entries = entriesOf(reply);
+        if (entries.length > 0) {
+          await this.process(entries.map((entry) => ({ entry, deliveries: 1 })));
+        }
+        failures = 0;
+      } catch (error) {
+        if (this.stopping) {
+          break;
+        }
+        if (error instanceof Error && error.message.startsWith('NOGROUP')) {
+          groupReady = false;
+        }
+        failures++;
+        if (failures === 1) {
+          this.ctx.logger.warn('consumer read failed, retrying', {
+            channel: this.channel,
+            group: this.group,
+            consumer: this.name,
+            error: (error as Error).message,
+          });
+        }
+        await sleep(backoffMs(failures), this.abort.signal);
+      }
+    }
+  }
+
+  private async ensureGroup(): Promise<void> {
+    try {
+      await this.ctx.main.xgroup('CREATE', this.key, this.group, this.options.startId, 'MKSTREAM');
+    } catch (error) {
+      if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) {
+        throw error;
+      }
+    }
+  }
+
+  private async readNew(): Promise<unknown> {
+    this.blocked = true;
+    try {
+      return await this.conn.xreadgroup(
+        'GROUP',
+        this.group,
+        this.name,
+        'COUNT',
+        this.options.batchSize,
+        'BLOCK',
+        this.options.blockMs,
+        'STREAMS',
+        this.key,
+        '>',
+      );
+    } finally {
+      this.blocked = false;
+    }
+  }
+
+  /** Takes over entries idle for `minIdleMs` (from dead consumers, or failed here earlier). */
+  private async reclaim(): Promise<void> {
+    let cursor = '0-0';
+    for (let round = 0; round < 100 && !this.stopping; round++) {
+      const reply = (await this.ctx.main.xautoclaim(
+        this.key,
+        this.group,
+        this.name,
+        this.options.minIdleMs,
+        cursor,
+        'COUNT',
+        this.options.batchSize,
+      )) as [string, RawEntry[], string[]?];
+      const [next, claimed, deleted = []] = reply;
+      if (deleted.length > 0) {
+        // trimmed away while pending (only possible if trimmed outside this broker): nothing to deliver
+        await this.ctx.main.xack(this.key, this.group, ...deleted);
+      }
+      if (claimed.length > 0) {
+        const counts = await this.deliveryCounts(claimed[0]![0], claimed[claimed.length - 1]![0], claimed.length);
+        await this.process(claimed.map((entry) => ({ entry, deliveries: counts.get(entry[0]) ?? 1 })));
+      }
+      if (next === '0-0') {
+        return;
+      }
+      cursor = next;
+    }
+  }
+
+  private async deliveryCounts(first: string, last: string, count: number): Promise<Map<string, number>> {
+    const rows = (await this.ctx.main.xpending(this.key, this.group, first, last, count * 2, this.name)) as Array<
+      [string, string, number, number]
+    >;
+    return new Map(rows.map(([id, , , deliveries]) => [id, deliveries]));
+  }
+
+  private async process(items: Array<{ entry: RawEntry; deliveries: number }>): Promise<void> {
+    const good: Delivery[] = [];
+    for (const { entry, deliveries } of items) {
+      const parsed = parseEntry(entry);
+      if (!parsed.ok) {
+        await this.deadLetter(parsed.id, deliveries, parsed.error, { fields: parsed.fields });
+      } else if (deliveries > this.options.maxDeliveries) {
+        const error = new Error(
+          `delivered ${deliveries - 1} times without an ack (consumer crashed or stalled each time)`,
+        );
+        await this.deadLetter(parsed.id, deliveries - 1, error, { envelope: parsed.envelope });
+      } else {
+        good.push({ id: parsed.id, channel: this.channel, envelope: parsed.envelope, deliveries });
+      }
+    }
+    if (good.length === 0) {
+      return;
+    }
+    const failures = await this.runHandler(good);
+    const acks: string[] = [];
+    for (const delivery of good) {
+      const failure = failures.get(delivery.id);
+      if (!failure) {
+        acks.push(delivery.id);
+      } else if (failure.deadLetter || delivery.deliveries >= this.options.maxDeliveries) {
+        await this.deadLetter(delivery.id, delivery.deliveries, failure.error, { envelope: delivery.envelope });
+      } else {
+        this.ctx.logger.warn('handler failed, entry will be retried', {
+          channel: this.channel,
+          group: this.group,
+          id: delivery.id,
+          deliveries: delivery.deliveries,
+          error: errorMessage(failure.error),
+        });
+      }
+    }
+    if (acks.length > 0) {
+      await this.ack(acks);
+    }
+  }
+
+  /** Runs the handler on the batch; if it throws, on each entry alone, to isolate the bad one. */
+  private async runHandler(batch: Delivery[]): Promise<Map<string, HandlerFailure>> {
+    const failures = new Map<string, HandlerFailure>();
+    try {
+      const result = await this.handler(batch);
+      for (const failure of result?.failed ?? []) {
+        failures.set(failure.id, failure);
+      }
+      return failures;
+    } catch (error) {
+      if (batch.length === 1) {
+        failures.set(batch[0]!.id, { id: batch[0]!.id, error });
+        return failures;
+      }
+    }
+    for (const delivery of batch) {
+      for (const [id, failure] of await this.runHandler([delivery])) {
+        failures.set(id, failure);
+      }
+    }
+    return failures;
+  }
+
+  /** The handler's work is done: keep trying to ack (a lost ack only means a harmless redelivery). */
+  private async ack(ids: string[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await waitForReady(this.ctx.main, this.options.minIdleMs);
+        await this.ctx.main.xack(this.key, this.group, ...ids);
+        return;
+      } catch (error) {
+        if (attempt >= 20) {
+          this.ctx.logger.error('ack failed; entries will be redelivered', { count: ids.length, error: errorMessage(error) });
+          return;
+        }
+        await sleep(backoffMs(attempt));
+      }
+    }
+  }
+
+  private async deadLetter(
+    id: string,
+    deliveries: number,
+    error: unknown,
+    original: { envelope?: Envelope; fields?: string[] | null },
+  ): Promise<void> {
+    const deadChannel = this.ctx.deadLetterChannel(this.channel);
+    const envelope: Envelope = {
+      id: `${this.channel}:${id}:${this.group}`,
+      channel: deadChannel,
+      type: 'dead-letter',
+      ts: new Date().toISOString(),
+      source: { service: this.group, instance: this.name },
+      level: 'error',
+      message: errorMessage(error),
+      data: {
+        originalChannel: this.channel,
+        originalId: id,
+        group: this.group,
+        deliveries,
+        error: describeError(error),
+        ...(original.envelope ? { envelope: original.envelope } : { rawFields: original.fields }),
+      },
+      v: 1,
+    };
+    const json = serializeEnvelope(envelope, Number.POSITIVE_INFINITY);
+    await this.ctx.main
+      .multi()
+      .xadd(this.ctx.keyOf(deadChannel), '*', ENVELOPE_FIELD, json)
+      .xack(this.key, this.group, id)
+      .exec();
+    this.ctx.logger.error('entry dead-lettered', {
+      channel: this.channel,
+      group: this.group,
+      id,
+      deliveries,
+      deadLetterChannel: deadChannel,
+      error: errorMessage(error),
+    });
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function describeError(error: unknown): Record<string, unknown> {
+  if (error instanceof Error) {
+    const described: Record<string, unknown> = { name: error.name, message: error.message };
+    if ('issues' in error) {
+      described.issues = (error as { issues: unknown }).issues;
+    }
+    if (error.stack) {
+      described.stack = error.stack;
+    }
+    return described;
+  }
+  return { message: String(error) };
+}

@@ -1,0 +1,96 @@
+import type Redis from 'ioredis';
+import type { BrokerLogger } from './logger';
+import { closeConnection, openConnection, waitForReady } from './redis-connection';
+import { isStreamId } from './stream-id';
+import { entriesOf, parseEntry } from './stream-entry';
+import type { StreamEntry, Tail, TailOptions } from './types';
+
+/**
+ * Follows a stream with plain XREAD BLOCK on a connection of its own (no group, nothing acked):
+ * for live views. The id of the last entry seen is the cursor; reconnects resume from it, so a
+ * Redis restart causes neither a gap nor a repeat.
+ */
+export function openTail(
+  url: string,
+  key: string,
+  channel: string,
+  logger: BrokerLogger,
+  options: TailOptions = {},
+  onClose: (tail: Tail) => void = () => undefined,
+): Tail {
+  const fromId = options.fromId ?? '$';
+  if (fromId !== '$' && fromId !== '0' && !isStreamId(fromId)) {
+    throw new RangeError(`tail fromId must be "$", "0" or a stream id like 1700000000000-0, got ${JSON.stringify(fromId)}`);
+  }
+  const blockMs = options.blockMs ?? 5000;
+  const count = options.count ?? 500;
+  const conn: Redis = openConnection(url, `tail:${channel}`, logger);
+  let closed = false;
+
+  async function* entries(): AsyncGenerator<StreamEntry> {
+    try {
+      let cursor = fromId;
+      let failures = 0;
+      while (!closed) {
+        let reply: unknown;
+        try {
+          await waitForReady(conn);
+          if (cursor === '$') {
+            cursor = await lastId(conn, key);
+          }
+          reply = await conn.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, cursor);
+          failures = 0;
+        } catch (error) {
+          if (closed) {
+            return;
+          }
+          if (++failures === 1) {
+            logger.warn('tail read failed, retrying', { channel, error: (error as Error).message });
+          }
+          await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 50 * 2 ** failures)));
+          continue;
+        }
+        for (const raw of entriesOf(reply)) {
+          cursor = raw[0];
+          const parsed = parseEntry(raw);
+          if (parsed.ok) {
+            yield { id: parsed.id, channel, envelope: parsed.envelope };
+          } else {
+            logger.warn('tail skipped a malformed entry', { channel, id: parsed.id, error: parsed.error.message });
+          }
+        }
+      }
+    } finally {
+      closed = true;
+      await closeConnection(conn);
+    }
+  }
+
+  const generator = entries();
+  const tail: Tail = {
+    next: () => generator.next(),
+    return: async (value?: unknown) => {
+      await tail.close();
+      return { done: true, value: value as StreamEntry };
+    },
+    [Symbol.asyncIterator]() {
+      return tail;
+    },
+    async close() {
+      if (!closed) {
+        closed = true;
+        onClose(tail);
+        // breaks a pending XREAD BLOCK; the generator's finally then finishes the cleanup
+        await closeConnection(conn);
+        await generator.return(undefined);
+      }
+    },
+  };
+  return tail;
+}
+
+/** The id of the newest entry (`0-0` for an empty or missing stream), so "$" becomes a fixed cursor. */
+async function lastId(conn: Redis, key: string): Promise<string> {
+  const newest = (await conn.xrevrange(key, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
+  return newest[0]?.[0] ?? '0-0';
+}
