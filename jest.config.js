@@ -1,10 +1,12 @@
 // @ts-check
 /** Unit tests sit beside the code (src/**\/*.test.ts, no network); integration tests live in test/ and use real servers. */
-const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', isolatedModules: true }] };
+const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] };
 const moduleNameMapper = { '^@mupets/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts' };
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // integration tests start servers and kill them; each waits for conditions with its own bounds
+  testTimeout: 120000,
   projects: [
     {
       displayName: 'unit',
@@ -21,7 +23,6 @@ module.exports = {
       testMatch: ['<rootDir>/packages/*/test/**/*.test.ts', '<rootDir>/images/*/test/**/*.test.ts'],
       globalSetup: '<rootDir>/packages/testkit/src/global-setup.ts',
       globalTeardown: '<rootDir>/packages/testkit/src/global-teardown.ts',
-      testTimeout: 120000,
     },
   ],
 };

@@ -151,7 +151,11 @@ export function serializeEnvelope(envelope: Envelope, maxBytes: number): string 
     const bytes = Buffer.byteLength(json, 'utf8');
     if (bytes > maxBytes) {
       throw new EnvelopeValidationError([
-        { path: '', rule: 'max_bytes', message: `serialized envelope is ${bytes} bytes, over the ${maxBytes}-byte limit` },
+        {
+          path: '',
+          rule: 'max_bytes',
+          message: `serialized envelope is ${bytes} bytes, over the ${maxBytes}-byte limit`,
+        },
       ]);
     }
   }

@@ -53,6 +53,8 @@ export class Publisher {
   private readonly waiters: Waiter[] = [];
   private sweepTimer: NodeJS.Timeout | undefined;
   private idleResolvers: Array<() => void> = [];
+  private expiredSinceLog = 0;
+  private lastExpiryLogAt = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -98,12 +100,36 @@ export class Publisher {
     return Promise.all(promises);
   }
 
-  /** Resolves when nothing is queued or in flight (each message resolves or rejects by its deadline). */
-  async drain(): Promise<void> {
+  /**
+   * Resolves when nothing is queued or in flight, or after `timeoutMs`; returns whether it got
+   * there (each message resolves or rejects by its own deadline either way).
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
     if (this.buffered === 0) {
-      return;
+      return true;
     }
-    await new Promise<void>((resolve) => this.idleResolvers.push(resolve));
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      new Promise<boolean>((resolve) => this.idleResolvers.push(() => resolve(true))),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    return drained;
+  }
+
+  /** Rejects everything still queued (not in flight: the connection's end settles those). */
+  abort(error: Error): void {
+    const queued = this.queue.slice(this.head);
+    this.queue = [];
+    this.head = 0;
+    for (const item of queued) {
+      item.reject(error);
+    }
+    for (const waiter of this.waiters.splice(0)) {
+      waiter.reject(error);
+    }
+    this.stopSweep();
+    this.settleIdle();
   }
 
   /** Refuses new messages; what is buffered still gets its chance until its deadline. */
@@ -174,7 +200,13 @@ export class Publisher {
     this.releaseWaiters();
     if (this.head < this.queue.length) {
       this.pump();
-    } else if (this.buffered === 0) {
+    } else {
+      this.settleIdle();
+    }
+  }
+
+  private settleIdle(): void {
+    if (this.buffered === 0) {
       for (const resolve of this.idleResolvers.splice(0)) {
         resolve();
       }
@@ -197,11 +229,15 @@ export class Publisher {
     }
     this.waitingForRedis = true;
     this.startSweep();
-    void waitForReady(this.redis).then(() => {
-      this.waitingForRedis = false;
-      this.stopSweep();
-      this.pump();
-    });
+    waitForReady(this.redis).then(
+      () => {
+        this.waitingForRedis = false;
+        this.stopSweep();
+        this.pump();
+      },
+      // the connection was closed for good: nothing queued can be stored any more
+      () => this.abort(new BrokerClosedError('broker closed before Redis confirmed the message')),
+    );
   }
 
   private startSweep(): void {
@@ -240,13 +276,18 @@ export class Publisher {
     if (expired > 0) {
       this.queue = keep;
       this.head = 0;
-      this.logger.warn('publish timed out waiting for redis', { rejected: expired, timeoutMs: this.options.timeoutMs });
-      this.releaseWaiters();
-      if (this.buffered === 0) {
-        for (const resolve of this.idleResolvers.splice(0)) {
-          resolve();
-        }
+      this.expiredSinceLog += expired;
+      // once per few seconds, not once per sweep: an outage must not flood the logs
+      if (now - this.lastExpiryLogAt >= 5000) {
+        this.logger.warn('publish timed out waiting for redis', {
+          rejected: this.expiredSinceLog,
+          timeoutMs: this.options.timeoutMs,
+        });
+        this.expiredSinceLog = 0;
+        this.lastExpiryLogAt = now;
       }
+      this.releaseWaiters();
+      this.settleIdle();
     }
     for (let i = this.waiters.length - 1; i >= 0; i--) {
       const waiter = this.waiters[i]!;

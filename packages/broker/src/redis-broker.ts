@@ -43,6 +43,8 @@ export interface RedisBrokerOptions {
   onBufferFull?: 'reject' | 'wait';
   /** XADDs per pipeline. Default 500. */
   publishBatchSize?: number;
+  /** How long `close()` waits for buffered messages to be confirmed before rejecting them. Default 5000 ms. */
+  closeTimeoutMs?: number;
 }
 
 /** Suffix of a channel's dead-letter channel. */
@@ -99,7 +101,7 @@ class RedisBroker implements Broker {
   async publish(channel: string, input: MessageInput | readonly MessageInput[]): Promise<string | string[]> {
     this.assertOpen();
     assertName('channel', channel);
-    if (Array.isArray(input)) {
+    if (isBatch(input)) {
       const issues: EnvelopeIssue[] = [];
       const jsons: string[] = [];
       input.forEach((message, index) => {
@@ -120,7 +122,7 @@ class RedisBroker implements Broker {
       }
       return this.publisher.publish(this.keyOf(channel), jsons);
     }
-    const [id] = await this.publisher.publish(this.keyOf(channel), [this.serialize(channel, input as MessageInput)]);
+    const [id] = await this.publisher.publish(this.keyOf(channel), [this.serialize(channel, input)]);
     return id!;
   }
 
@@ -149,7 +151,7 @@ class RedisBroker implements Broker {
   tail(channel: string, options?: TailOptions): Tail {
     this.assertOpen();
     assertName('channel', channel);
-    const tail = openTail(this.options.url, this.keyOf(channel), channel, this.logger, options, (closed) =>
+    const tail = openTail(this.main, this.options.url, this.keyOf(channel), channel, this.logger, options, (closed) =>
       this.tails.delete(closed),
     );
     this.tails.add(tail);
@@ -182,7 +184,7 @@ class RedisBroker implements Broker {
       const target = `${Math.max(0, Date.now() - options.maxAgeMs)}-0`;
       const result = await safeTrim(this.main, key, target);
       removed += result.removed;
-      heldBackByGroup ||= result.floor !== target;
+      heldBackByGroup ||= result.held;
     }
     if (options.maxLen !== undefined && !heldBackByGroup) {
       // find the first id to keep, 10k entries at a time, and let the script cut below it
@@ -196,7 +198,7 @@ class RedisBroker implements Broker {
         const target = rows[step]?.[0] ?? incrementId(rows[rows.length - 1]![0]);
         const result = await safeTrim(this.main, key, target);
         removed += result.removed;
-        if (result.floor !== target) {
+        if (result.held) {
           heldBackByGroup = true;
           break;
         }
@@ -218,8 +220,15 @@ class RedisBroker implements Broker {
     this.publisher.stopIntake();
     await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
     await Promise.all([...this.tails].map((tail) => tail.close()));
-    await this.publisher.drain();
-    await closeConnection(this.main);
+    const drained = await this.publisher.drain(this.options.closeTimeoutMs ?? 5000);
+    if (!drained) {
+      this.logger.warn('broker closed with messages unconfirmed; their publishes are rejected', {
+        count: this.publisher.buffered,
+      });
+      this.publisher.abort(new BrokerUnavailableError('broker closed before Redis confirmed the message'));
+    }
+    // in-flight XADDs (if any) are rejected by the connection's end
+    await closeConnection(this.main, { graceful: drained });
   }
 
   private async groupStats(key: string): Promise<GroupStats[]> {
@@ -261,6 +270,10 @@ class RedisBroker implements Broker {
       throw new BrokerClosedError();
     }
   }
+}
+
+function isBatch(input: MessageInput | readonly MessageInput[]): input is readonly MessageInput[] {
+  return Array.isArray(input);
 }
 
 function pairs(row: unknown[]): Record<string, unknown> {

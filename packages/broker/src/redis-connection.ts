@@ -5,11 +5,13 @@ import type { BrokerLogger } from './logger';
  * ioredis settings shared by every broker connection. The broker owns retrying: with the offline
  * queue off and no automatic resend, a command either gets a reply or fails fast, and the caller
  * (publisher, consumer, tail) decides what to do; ioredis never replays a write behind our back.
+ * `maxRetriesPerRequest: 0` matters: without it, ioredis 5 (autoResend off) silently forgets the
+ * commands that were in flight when the connection dropped, and their promises never settle.
  */
 export const CONNECTION_OPTIONS: RedisOptions = {
   enableOfflineQueue: false,
   autoResendUnfulfilledCommands: false,
-  maxRetriesPerRequest: null,
+  maxRetriesPerRequest: 0,
   enableReadyCheck: true,
   lazyConnect: false,
   retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
@@ -30,15 +32,16 @@ export function redactUrl(url: string): string {
 const closing = new WeakSet<Redis>();
 
 /**
- * Closes a connection on purpose (no "connection lost" warning): QUIT when connected so replies in
- * flight arrive first, else a plain disconnect so a reconnect loop stops at once.
+ * Closes a connection on purpose (no "connection lost" warning). `graceful`: QUIT when connected,
+ * so replies in flight arrive first; otherwise (and for connections that may sit in a blocking
+ * read, where QUIT would wait for the block to end) a plain disconnect.
  */
-export async function closeConnection(redis: Redis): Promise<void> {
+export async function closeConnection(redis: Redis, { graceful = false }: { graceful?: boolean } = {}): Promise<void> {
   closing.add(redis);
   if (redis.status === 'end') {
     return;
   }
-  if (redis.status === 'ready') {
+  if (graceful && redis.status === 'ready') {
     try {
       await redis.quit();
       return;

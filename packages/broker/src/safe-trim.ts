@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
  * XTRIM MINID, lowered so that no consumer group loses an entry it has not acked: for each group
  * the floor is its oldest pending entry, or (nothing pending) the entry after its last-delivered
  * id. Runs as one script so a read that races the trim cannot slip between the check and the cut.
- * Returns { removed, floor actually used }.
+ * Returns how many entries went, and whether entries below `minId` had to stay.
  */
 const SAFE_TRIM_SCRIPT = `
 local function parse(id)
@@ -17,7 +17,7 @@ local function less(a, b)
   if am ~= bm then return am < bm end
   return as < bs
 end
-if redis.call('EXISTS', KEYS[1]) == 0 then return {0, ARGV[1]} end
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0} end
 local floor = ARGV[1]
 local groups = redis.call('XINFO', 'GROUPS', KEYS[1])
 for _, g in ipairs(groups) do
@@ -34,11 +34,14 @@ for _, g in ipairs(groups) do
   if less(limit, floor) then floor = limit end
 end
 local removed = redis.call('XTRIM', KEYS[1], 'MINID', floor)
-return {removed, floor}
+local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+local held = 0
+if first and less(first[1], ARGV[1]) then held = 1 end
+return {removed, held}
 `;
 
 interface SafeTrimRedis extends Redis {
-  mupetsSafeTrim(key: string, minId: string): Promise<[number, string]>;
+  mupetsSafeTrim(key: string, minId: string): Promise<[number, number]>;
 }
 
 export function defineSafeTrim(redis: Redis): void {
@@ -46,7 +49,7 @@ export function defineSafeTrim(redis: Redis): void {
 }
 
 /** Removes entries below `minId` that every group has acked. */
-export async function safeTrim(redis: Redis, key: string, minId: string): Promise<{ removed: number; floor: string }> {
-  const [removed, floor] = await (redis as SafeTrimRedis).mupetsSafeTrim(key, minId);
-  return { removed, floor };
+export async function safeTrim(redis: Redis, key: string, minId: string): Promise<{ removed: number; held: boolean }> {
+  const [removed, held] = await (redis as SafeTrimRedis).mupetsSafeTrim(key, minId);
+  return { removed, held: held === 1 };
 }

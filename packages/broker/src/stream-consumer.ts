@@ -93,7 +93,7 @@ export class StreamConsumer implements Consumer {
           await this.ensureGroup();
           groupReady = true;
         }
-        this.clientId = (await this.conn.client('ID')) as number;
+        this.clientId = await this.conn.client('ID');
         if (Date.now() >= nextReclaimAt) {
           await this.reclaim();
           nextReclaimAt = Date.now() + this.options.reclaimIntervalMs;
@@ -267,7 +267,10 @@ export class StreamConsumer implements Consumer {
         return;
       } catch (error) {
         if (attempt >= 20) {
-          this.ctx.logger.error('ack failed; entries will be redelivered', { count: ids.length, error: errorMessage(error) });
+          this.ctx.logger.error('ack failed; entries will be redelivered', {
+            count: ids.length,
+            error: errorMessage(error),
+          });
           return;
         }
         await sleep(backoffMs(attempt));

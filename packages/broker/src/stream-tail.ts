@@ -11,6 +11,7 @@ import type { StreamEntry, Tail, TailOptions } from './types';
  * Redis restart causes neither a gap nor a repeat.
  */
 export function openTail(
+  main: Redis,
   url: string,
   key: string,
   channel: string,
@@ -20,16 +21,22 @@ export function openTail(
 ): Tail {
   const fromId = options.fromId ?? '$';
   if (fromId !== '$' && fromId !== '0' && !isStreamId(fromId)) {
-    throw new RangeError(`tail fromId must be "$", "0" or a stream id like 1700000000000-0, got ${JSON.stringify(fromId)}`);
+    throw new RangeError(
+      `tail fromId must be "$", "0" or a stream id like 1700000000000-0, got ${JSON.stringify(fromId)}`,
+    );
   }
   const blockMs = options.blockMs ?? 5000;
   const count = options.count ?? 500;
   const conn: Redis = openConnection(url, `tail:${channel}`, logger);
   let closed = false;
+  // "$" means "after what is stored when tail() is called": ask now, on the connection that is
+  // already up, so a publish made right after tail() returns is seen
+  const start: Promise<string> = fromId === '$' ? lastId(main, key).catch(() => '$') : Promise.resolve(fromId);
+  start.catch(() => undefined);
 
-  async function* entries(): AsyncGenerator<StreamEntry> {
+  async function* entries(): AsyncGenerator<StreamEntry, undefined> {
     try {
-      let cursor = fromId;
+      let cursor = await start;
       let failures = 0;
       while (!closed) {
         let reply: unknown;
@@ -69,9 +76,9 @@ export function openTail(
   const generator = entries();
   const tail: Tail = {
     next: () => generator.next(),
-    return: async (value?: unknown) => {
+    return: async () => {
       await tail.close();
-      return { done: true, value: value as StreamEntry };
+      return { done: true, value: undefined };
     },
     [Symbol.asyncIterator]() {
       return tail;

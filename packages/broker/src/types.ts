@@ -69,7 +69,7 @@ export interface TailOptions {
 }
 
 /** An async iterator over new entries; `close()` ends it from outside, even mid-read. */
-export interface Tail extends AsyncIterableIterator<StreamEntry> {
+export interface Tail extends AsyncIterableIterator<StreamEntry, undefined> {
   close(): Promise<void>;
 }
 

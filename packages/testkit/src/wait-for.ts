@@ -4,7 +4,11 @@
  */
 export async function waitFor<T>(
   condition: () => T | Promise<T>,
-  { timeoutMs = 10_000, intervalMs = 25, what = 'condition' }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+  {
+    timeoutMs = 10_000,
+    intervalMs = 25,
+    what = 'condition',
+  }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -12,7 +16,7 @@ export async function waitFor<T>(
     try {
       const value = await condition();
       if (value) {
-        return value as NonNullable<T>;
+        return value;
       }
     } catch (error) {
       lastError = error;

@@ -1,0 +1,77 @@
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { redisUrl, testPrefix, waitFor } from '@mupets/testkit';
+import type { Broker, Delivery } from '@mupets/broker';
+import { brokerFor, message } from './helpers';
+
+const prefix = testPrefix(__filename);
+const repoRoot = resolve(__dirname, '../../..');
+let broker: Broker;
+
+beforeAll(async () => {
+  broker = brokerFor(redisUrl(), prefix);
+  await broker.ready(5000);
+});
+
+afterAll(async () => {
+  await broker.close();
+});
+
+test('entries of a consumer killed mid-batch are reclaimed by another after the idle time; none lost, none handled twice after ack', async () => {
+  const ids = await broker.publish(
+    'jobs',
+    Array.from({ length: 300 }, (_, i) => message(i)),
+  );
+
+  // a real process that dies with un-acked entries: no chance to clean up
+  const child = spawn(
+    process.execPath,
+    [
+      '-r',
+      'ts-node/register/transpile-only',
+      '-r',
+      'tsconfig-paths/register',
+      resolve(__dirname, 'fixtures/dying-consumer.ts'),
+    ],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, KEY_PREFIX: prefix, CHANNEL: 'jobs', TS_NODE_PROJECT: resolve(repoRoot, 'tsconfig.json') },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const exited = new Promise((done) => child.once('exit', done));
+  const acked = JSON.parse(
+    (await waitFor(() => /ACKED (.*)\n/.exec(out), { timeoutMs: 30_000, what: 'first batch acked' }))[1]!,
+  ) as string[];
+  const held = JSON.parse(
+    (await waitFor(() => /HOLDING (.*)\n/.exec(out), { what: 'second batch held' }))[1]!,
+  ) as string[];
+  child.kill('SIGKILL');
+  await exited;
+  expect(acked).toEqual(ids.slice(0, 50));
+  expect(held).toEqual(ids.slice(50, 100));
+
+  const seen: Delivery[] = [];
+  const survivor = broker.consume('jobs', 'workers', (batch) => void seen.push(...batch), {
+    consumer: 'survivor',
+    batchSize: 100,
+    blockMs: 50,
+    minIdleMs: 500,
+    reclaimIntervalMs: 100,
+  });
+  await waitFor(() => seen.length >= 250, { timeoutMs: 20_000, what: 'the rest of the entries' });
+  await waitFor(async () => (await broker.stats('jobs')).groups[0]!.pending === 0, { what: 'nothing pending' });
+  await survivor.stop();
+
+  const handled = seen.map((d) => d.id);
+  expect(new Set(handled).size).toBe(handled.length); // none twice
+  expect(handled.filter((id) => acked.includes(id))).toEqual([]); // acked entries never again
+  expect([...acked, ...handled].sort()).toEqual([...ids].sort()); // none lost
+  // the held entries came back through the reclaim path, marked as a second delivery
+  for (const delivery of seen.filter((d) => held.includes(d.id))) {
+    expect(delivery.deliveries).toBe(2);
+  }
+  expect(seen.filter((d) => held.includes(d.id))).toHaveLength(50);
+});

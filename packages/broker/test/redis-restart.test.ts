@@ -1,0 +1,113 @@
+import { startRedisServer, testPrefix, waitFor, type RedisServer } from '@mupets/testkit';
+import { BrokerUnavailableError, type Broker } from '@mupets/broker';
+import { brokerFor, message, readStream } from './helpers';
+
+const prefix = testPrefix(__filename);
+let server: RedisServer;
+
+beforeAll(async () => {
+  // a private server: this file kills it; appendfsync always, so a reply means "on disk"
+  server = await startRedisServer({ appendOnly: true });
+});
+
+afterAll(async () => {
+  await server.destroy();
+});
+
+interface Outcome {
+  resolved: Map<string, string>; // envelope id -> stream id
+  rejected: Map<string, unknown>;
+}
+
+/**
+ * Publishes `total` messages one call each, paced over many ticks so a kill lands mid-flight; the
+ * second half waits for `halfway` so that part of it is certainly published while Redis is down.
+ */
+function publishPaced(
+  broker: Broker,
+  channel: string,
+  total: number,
+  outcome: Outcome,
+  halfway: Promise<void>,
+): Promise<void> {
+  return (async () => {
+    const calls: Array<Promise<void>> = [];
+    for (let i = 0; i < total; i++) {
+      if (i === total / 2) {
+        await halfway;
+      }
+      const id = `${channel}-${i}`;
+      calls.push(
+        broker.publish(channel, message(i, { id })).then(
+          (streamId) => void outcome.resolved.set(id, streamId),
+          (error: unknown) => void outcome.rejected.set(id, error),
+        ),
+      );
+      if (i % 100 === 99) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
+    await Promise.all(calls);
+  })();
+}
+
+test('Redis killed and restarted while publishing 20k: every resolved publish is stored, none is left hanging', async () => {
+  const broker = brokerFor(server.url, prefix, { publishTimeoutMs: 20_000, maxBufferedMessages: 30_000 });
+  await broker.ready(5000);
+  const outcome: Outcome = { resolved: new Map(), rejected: new Map() };
+  let killed!: () => void;
+  const done = publishPaced(broker, 'restart', 20_000, outcome, new Promise((resolve) => (killed = resolve)));
+
+  await waitFor(() => outcome.resolved.size >= 3000, { timeoutMs: 30_000, what: '3000 publishes confirmed' });
+  await server.stop('SIGKILL');
+  killed();
+  const confirmedBeforeKill = outcome.resolved.size;
+  await waitFor(() => broker.buffered >= 1000, { what: 'publishes piling up while Redis is down' });
+  await server.start();
+  await done;
+  await broker.close();
+
+  expect(confirmedBeforeKill).toBeLessThanOrEqual(10_000);
+  // the outage was shorter than the publish timeout: nothing may be rejected
+  expect([...outcome.rejected.values()]).toEqual([]);
+  expect(outcome.resolved.size).toBe(20_000);
+  const stored = await readStream(server.url, `${prefix}restart`);
+  const storedIds = new Set(stored.map((entry) => entry.envelope.id));
+  const streamIds = new Set(stored.map((entry) => entry.id));
+  for (const [envelopeId, streamId] of outcome.resolved) {
+    expect(storedIds.has(envelopeId)).toBe(true);
+    expect(streamIds.has(streamId)).toBe(true);
+  }
+  // a resend after a lost reply may store a message twice, never zero times
+  expect(stored.length).toBeGreaterThanOrEqual(20_000);
+});
+
+test('an outage longer than the publish timeout rejects what could not be stored; every resolved publish is stored', async () => {
+  const broker = brokerFor(server.url, prefix, { publishTimeoutMs: 300, maxBufferedMessages: 30_000 });
+  await broker.ready(5000);
+  const outcome: Outcome = { resolved: new Map(), rejected: new Map() };
+  let killed!: () => void;
+  const done = publishPaced(broker, 'outage', 20_000, outcome, new Promise((resolve) => (killed = resolve)));
+
+  await waitFor(() => outcome.resolved.size >= 2000, { timeoutMs: 30_000, what: '2000 publishes confirmed' });
+  await server.stop('SIGKILL');
+  killed();
+  await waitFor(() => outcome.rejected.size > 0, { timeoutMs: 10_000, what: 'publishes rejected during the outage' });
+  await done; // with Redis down past the timeout, every remaining call settles (rejects)
+  await server.start();
+  await broker.ready(10_000);
+  const afterwards = await broker.publish('outage', message(-1));
+  await broker.close();
+
+  expect(outcome.resolved.size + outcome.rejected.size).toBe(20_000);
+  expect(outcome.rejected.size).toBeGreaterThan(0);
+  for (const error of outcome.rejected.values()) {
+    expect(error).toBeInstanceOf(BrokerUnavailableError);
+  }
+  const stored = await readStream(server.url, `${prefix}outage`);
+  const storedIds = new Set(stored.map((entry) => entry.envelope.id));
+  for (const envelopeId of outcome.resolved.keys()) {
+    expect(storedIds.has(envelopeId)).toBe(true);
+  }
+  expect(stored.at(-1)!.id).toBe(afterwards);
+});

@@ -1,0 +1,40 @@
+export { loadConfig, ConfigError, type ConfigProblem, type DeepReadonly, type LoadConfigOptions } from './config';
+export {
+  envBool,
+  envEnum,
+  envInt,
+  envUrl,
+  type EnvBoolOptions,
+  type EnvIntOptions,
+  type EnvUrlOptions,
+} from './env-schema';
+export {
+  createLogger,
+  attachBroker,
+  flushLogs,
+  LOG_LEVELS,
+  type BrokerTransportSettings,
+  type LogFormat,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+  type ServiceLogger,
+} from './logger';
+export { BrokerTransport, type BrokerTransportOptions, type NoticeWriter } from './broker-transport';
+export { redactSecrets, serializeError, SECRET_KEY_PATTERN, type SerializedError } from './redact';
+export {
+  createLifecycle,
+  type Lifecycle,
+  type LifecycleOptions,
+  type ShutdownHook,
+  type ShutdownPhase,
+} from './lifecycle';
+export { runService, type RunServiceOptions } from './run-service';
+export {
+  createHealthServer,
+  type CheckResult,
+  type HealthCheck,
+  type HealthServer,
+  type HealthServerOptions,
+} from './health-server';
+export { createMetricsRegistry, type MetricsRegistryOptions } from './metrics-registry';
