@@ -62,18 +62,29 @@ export interface MessageInput {
 
 const KNOWN_FIELDS = new Set(Object.keys(envelopeSchema.shape));
 
-function issuesFromZod(error: z.ZodError): EnvelopeIssue[] {
+function issuesFromZod(error: z.ZodError, candidate: unknown): EnvelopeIssue[] {
   return error.issues.map((issue) => ({
     path: issue.path.map(String).join('.'),
-    rule: ruleOf(issue),
+    rule: ruleOf(issue, candidate),
     message: issue.message,
   }));
 }
 
-function ruleOf(issue: z.core.$ZodIssue): string {
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let value = root;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') {
+      return undefined;
+    }
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+function ruleOf(issue: z.core.$ZodIssue, candidate: unknown): string {
   switch (issue.code) {
     case 'invalid_type':
-      return issue.input === undefined ? 'required' : 'type';
+      return valueAt(candidate, issue.path) === undefined ? 'required' : 'type';
     case 'too_small':
       return 'min';
     case 'too_big':
@@ -89,19 +100,105 @@ function ruleOf(issue: z.core.$ZodIssue): string {
   }
 }
 
+const INPUT_FIELDS = new Set(['id', 'ts', 'type', 'source', 'level', 'message', 'data']);
+const SOURCE_FIELDS = new Set(['service', 'instance', 'host']);
+const LEVEL_SET = new Set<string>(LEVELS);
+
+let lastMs = -1;
+let lastIso = '';
+/** `new Date().toISOString()`, computed once per millisecond: publishing is hot. */
+function nowIso(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') {
+    return false;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function isBoundedString(value: unknown, max: number): value is string {
+  return typeof value === 'string' && value.length >= 1 && value.length <= max;
+}
+
+function isSource(value: unknown): value is EnvelopeSource {
+  if (!isPlainObject(value) || !isBoundedString(value.service, 128)) {
+    return false;
+  }
+  for (const key in value) {
+    if (!SOURCE_FIELDS.has(key)) {
+      return false;
+    }
+  }
+  return (
+    (value.instance === undefined || isBoundedString(value.instance, 128)) &&
+    (value.host === undefined || isBoundedString(value.host, 255))
+  );
+}
+
+/**
+ * The common case without the schema library: a plain input with only known fields, each
+ * obviously valid. It is deliberately narrower than `envelopeSchema` (a unit test checks that
+ * whatever it accepts the schema accepts, identically); anything else, valid or not, takes the
+ * schema path, which also writes the detailed errors. Validation is most of a publish's cost.
+ */
+export function fastEnvelope(channel: string, raw: Record<string, unknown>): Envelope | undefined {
+  for (const key in raw) {
+    if (!INPUT_FIELDS.has(key)) {
+      return undefined;
+    }
+  }
+  const { id, ts, type, source, level, message, data } = raw;
+  if (
+    !isBoundedString(type, 128) ||
+    !isSource(source) ||
+    (id !== undefined && !isBoundedString(id, 128)) ||
+    ts !== undefined ||
+    (level !== undefined && !(typeof level === 'string' && LEVEL_SET.has(level))) ||
+    (message !== undefined && typeof message !== 'string') ||
+    (data !== undefined && !isPlainObject(data)) ||
+    !CHANNEL_RE.test(channel)
+  ) {
+    return undefined;
+  }
+  const envelope: Envelope = { id: id ?? randomUUID(), channel, type, ts: nowIso(), source, v: 1 };
+  if (level !== undefined) {
+    envelope.level = level as Level;
+  }
+  if (message !== undefined) {
+    envelope.message = message;
+  }
+  if (data !== undefined) {
+    envelope.data = data;
+  }
+  return envelope;
+}
+
 /**
  * Turns caller input into a complete, validated envelope for `channel`.
  * Throws EnvelopeValidationError naming every bad field.
  */
-export function buildEnvelope(channel: string, input: unknown, now: () => Date = () => new Date()): Envelope {
+export function buildEnvelope(channel: string, input: unknown): Envelope {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new EnvelopeValidationError([{ path: '', rule: 'type', message: 'expected an object' }]);
   }
   const raw = input as Record<string, unknown>;
+  return fastEnvelope(channel, raw) ?? schemaEnvelope(channel, raw);
+}
+
+/** The general path: moves unknown fields into data, then validates with the schema. */
+export function schemaEnvelope(channel: string, raw: Record<string, unknown>): Envelope {
   const candidate: Record<string, unknown> = {
     ...raw,
     id: raw.id ?? randomUUID(),
-    ts: raw.ts ?? now().toISOString(),
+    ts: raw.ts ?? nowIso(),
     channel,
     v: 1,
   };
@@ -138,14 +235,22 @@ export function buildEnvelope(channel: string, input: unknown, now: () => Date =
 export function validateEnvelope(candidate: unknown): Envelope {
   const parsed = envelopeSchema.safeParse(candidate);
   if (!parsed.success) {
-    throw new EnvelopeValidationError(issuesFromZod(parsed.error));
+    throw new EnvelopeValidationError(issuesFromZod(parsed.error, candidate));
   }
   return parsed.data;
 }
 
 /** Serializes an envelope and enforces the size limit (bytes of UTF-8 JSON). */
 export function serializeEnvelope(envelope: Envelope, maxBytes: number): string {
-  const json = JSON.stringify(envelope);
+  let json: string;
+  try {
+    json = JSON.stringify(envelope);
+  } catch (error) {
+    // BigInt, circular references, a throwing toJSON: the caller's data, not our bug
+    throw new EnvelopeValidationError([
+      { path: 'data', rule: 'json', message: `not serializable as JSON: ${(error as Error).message}` },
+    ]);
+  }
   // a UTF-8 byte is at least one UTF-16 unit, so short strings skip the exact count
   if (json.length * 3 > maxBytes) {
     const bytes = Buffer.byteLength(json, 'utf8');

@@ -2,6 +2,7 @@ import type Redis from 'ioredis';
 import { BrokerBackpressureError, BrokerClosedError, BrokerUnavailableError } from './errors';
 import type { BrokerLogger } from './logger';
 import { isTransientRedisError, waitForReady } from './redis-connection';
+import { xaddBatch } from './xadd-batch';
 
 export interface PublisherOptions {
   /** Messages accepted but not yet confirmed (queued + in flight). */
@@ -10,9 +11,9 @@ export interface PublisherOptions {
   timeoutMs: number;
   /** When the buffer is full: reject at once, or wait for room (up to `timeoutMs`). */
   onFull: 'reject' | 'wait';
-  /** XADDs per pipeline. */
+  /** Messages per batch sent to Redis. */
   batchSize: number;
-  /** Pipelines in flight at once on the connection. */
+  /** Batches in flight at once on the connection. */
   maxInFlightBatches: number;
 }
 
@@ -25,6 +26,19 @@ interface Pending {
   readonly reject: (error: Error) => void;
 }
 
+function groupByKey(batch: Pending[]): Array<[string, Pending[]]> {
+  const groups = new Map<string, Pending[]>();
+  for (const item of batch) {
+    let group = groups.get(item.key);
+    if (!group) {
+      group = [];
+      groups.set(item.key, group);
+    }
+    group.push(item);
+  }
+  return [...groups];
+}
+
 interface Waiter {
   readonly count: number;
   readonly deadline: number;
@@ -33,8 +47,8 @@ interface Waiter {
 }
 
 /**
- * A bounded queue in front of XADD. Messages published in the same tick go out as one pipeline;
- * several pipelines stay in flight. A message whose XADD fails because the connection dropped is
+ * A bounded queue in front of XADD. Messages published in the same tick go out as one batch (one
+ * script call per stream); several batches stay in flight. A message whose XADD fails because the connection dropped is
  * queued again (in its original order) and retried until its deadline; only an XADD that Redis
  * answered with an id resolves the caller's promise. Resending after a drop can store a message
  * twice (its reply was lost), never zero times: `envelope.id` is the idempotency key downstream.
@@ -67,37 +81,84 @@ export class Publisher {
     return this.queue.length - this.head + this.inFlight + this.reserved;
   }
 
-  async publish(key: string, jsons: readonly string[]): Promise<string[]> {
-    if (this.closed) {
-      throw new BrokerClosedError();
+  /**
+   * Queues messages for one stream; resolves with their ids once Redis stored every one of them.
+   * Rejects if any could not be stored (a batch spread over several sends may then be partly stored:
+   * each envelope's id makes a retry idempotent downstream).
+   */
+  publish(key: string, jsons: readonly string[]): Promise<string[]> {
+    const refused = this.refuse(jsons.length);
+    if (refused) {
+      return refused.then(() => this.publish(key, jsons));
     }
-    const count = jsons.length;
-    if (count === 0) {
-      return [];
+    if (jsons.length === 0) {
+      return Promise.resolve([]);
+    }
+    return new Promise<string[]>((resolve, reject) => {
+      const ids = new Array<string>(jsons.length);
+      let left = jsons.length;
+      let failed = false;
+      const fail = (error: Error): void => {
+        if (!failed) {
+          failed = true;
+          reject(error);
+        }
+      };
+      const deadline = Date.now() + this.options.timeoutMs;
+      jsons.forEach((json, i) => {
+        const done = (id: string): void => {
+          ids[i] = id;
+          if (--left === 0 && !failed) {
+            resolve(ids);
+          }
+        };
+        this.queue.push({ seq: this.seq++, key, json, deadline, resolve: done, reject: fail });
+      });
+      this.schedule();
+    });
+  }
+
+  /** One message: the hot path, so no array and no extra promise. */
+  publishOne(key: string, json: string): Promise<string> {
+    const refused = this.refuse(1);
+    if (refused) {
+      return refused.then(() => this.publishOne(key, json));
+    }
+    return new Promise<string>((resolve, reject) => {
+      this.queue.push({ seq: this.seq++, key, json, deadline: Date.now() + this.options.timeoutMs, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /**
+   * Undefined when `count` more messages fit; otherwise a promise that rejects (closed, or full in
+   * reject mode) or resolves once room was reserved for them (wait mode).
+   */
+  private refuse(count: number): Promise<void> | undefined {
+    if (this.closed) {
+      return Promise.reject(new BrokerClosedError());
     }
     if (count > this.options.maxBuffered) {
-      throw new BrokerBackpressureError(
-        `a batch of ${count} messages can never fit the publish buffer of ${this.options.maxBuffered}; split it`,
+      return Promise.reject(
+        new BrokerBackpressureError(
+          `a batch of ${count} messages can never fit the publish buffer of ${this.options.maxBuffered}; split it`,
+        ),
       );
     }
-    if (this.buffered + count > this.options.maxBuffered) {
-      if (this.options.onFull === 'reject') {
-        throw new BrokerBackpressureError(
-          `publish buffer full (${this.buffered}/${this.options.maxBuffered} messages waiting for Redis)`,
-        );
-      }
-      await this.waitForRoom(count);
-      this.reserved -= count;
+    if (this.buffered + count <= this.options.maxBuffered) {
+      return undefined;
     }
-    const deadline = Date.now() + this.options.timeoutMs;
-    const promises = jsons.map(
-      (json) =>
-        new Promise<string>((resolve, reject) => {
-          this.queue.push({ seq: this.seq++, key, json, deadline, resolve, reject });
-        }),
-    );
-    this.schedule();
-    return Promise.all(promises);
+    if (this.options.onFull === 'reject') {
+      return Promise.reject(
+        new BrokerBackpressureError(
+          `publish buffer full (${this.buffered}/${this.options.maxBuffered} messages waiting for Redis)`,
+        ),
+      );
+    }
+    // the room reserved for us is handed back just before we queue: the retry then fits
+    return this.waitForRoom(count).then(() => {
+      this.reserved -= count;
+    });
   }
 
   /**
@@ -145,7 +206,7 @@ export class Publisher {
       return;
     }
     this.scheduled = true;
-    // setImmediate, not a microtask: every publish() of the current tick joins the same pipeline
+    // setImmediate, not a microtask: every publish() of the current tick joins the same batch
     setImmediate(() => {
       this.scheduled = false;
       this.pump();
@@ -171,25 +232,28 @@ export class Publisher {
     this.inFlightBatches += 1;
     const retry: Pending[] = [];
     try {
-      const pipeline = this.redis.pipeline();
-      for (const item of batch) {
-        pipeline.xadd(item.key, '*', 'e', item.json);
-      }
-      const results = await pipeline.exec();
-      batch.forEach((item, i) => {
-        const [error, id] = results?.[i] ?? [new Error('no reply'), null];
-        if (!error) {
-          item.resolve(id as string);
-        } else if (isTransientRedisError(error)) {
-          retry.push(item);
-        } else {
-          item.reject(error);
-        }
-      });
-    } catch (error) {
-      // the whole pipeline failed before any reply (connection dropped): every message is retried
-      this.logger.debug('publish pipeline failed, will retry', { count: batch.length, error });
-      retry.push(...batch);
+      await Promise.all(
+        groupByKey(batch).map(async ([key, items]) => {
+          try {
+            const ids = await xaddBatch(
+              this.redis,
+              key,
+              items.map((item) => item.json),
+            );
+            items.forEach((item, i) => item.resolve(ids[i]!));
+          } catch (error) {
+            if (isTransientRedisError(error)) {
+              // connection dropped or Redis busy: the batch is retried (stored once or not at all, see xaddBatch)
+              this.logger.debug('publish batch failed, will retry', { count: items.length, error });
+              retry.push(...items);
+            } else {
+              for (const item of items) {
+                item.reject(error as Error);
+              }
+            }
+          }
+        }),
+      );
     } finally {
       this.inFlight -= batch.length;
       this.inFlightBatches -= 1;

@@ -63,6 +63,8 @@ class RedisBroker implements Broker {
   private readonly maxMessageBytes: number;
   private readonly consumers = new Set<Consumer>();
   private readonly tails = new Set<Tail>();
+  /** Channel names already checked: publishing is hot. */
+  private readonly knownChannels = new Set<string>();
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: RedisBrokerOptions) {
@@ -98,32 +100,40 @@ class RedisBroker implements Broker {
 
   publish(channel: string, message: MessageInput): Promise<string>;
   publish(channel: string, messages: readonly MessageInput[]): Promise<string[]>;
-  async publish(channel: string, input: MessageInput | readonly MessageInput[]): Promise<string | string[]> {
-    this.assertOpen();
-    assertName('channel', channel);
-    if (isBatch(input)) {
-      const issues: EnvelopeIssue[] = [];
-      const jsons: string[] = [];
-      input.forEach((message, index) => {
-        try {
-          jsons.push(this.serialize(channel, message));
-        } catch (error) {
-          if (!(error instanceof EnvelopeValidationError)) {
-            throw error;
-          }
-          for (const issue of error.issues) {
-            issues.push({ ...issue, path: `[${index}]${issue.path ? `.${issue.path}` : ''}` });
-          }
-        }
-      });
-      if (issues.length > 0) {
-        // all or nothing: a batch with one bad message stores none of them
-        throw new EnvelopeValidationError(issues);
+  publish(channel: string, input: MessageInput | readonly MessageInput[]): Promise<string | string[]> {
+    try {
+      this.assertOpen();
+      this.assertChannel(channel);
+      if (!isBatch(input)) {
+        return this.publisher.publishOne(this.keyOf(channel), this.serialize(channel, input));
       }
-      return this.publisher.publish(this.keyOf(channel), jsons);
+      return this.publisher.publish(this.keyOf(channel), this.serializeAll(channel, input));
+    } catch (error) {
+      return Promise.reject(error as Error);
     }
-    const [id] = await this.publisher.publish(this.keyOf(channel), [this.serialize(channel, input)]);
-    return id!;
+  }
+
+  /** All or nothing: a batch with one bad message stores none, and the error names each by index. */
+  private serializeAll(channel: string, input: readonly MessageInput[]): string[] {
+    const jsons = new Array<string>(input.length);
+    let issues: EnvelopeIssue[] | undefined;
+    for (let index = 0; index < input.length; index++) {
+      try {
+        jsons[index] = this.serialize(channel, input[index]!);
+      } catch (error) {
+        if (!(error instanceof EnvelopeValidationError)) {
+          throw error;
+        }
+        issues ??= [];
+        for (const issue of error.issues) {
+          issues.push({ ...issue, path: `[${index}]${issue.path ? `.${issue.path}` : ''}` });
+        }
+      }
+    }
+    if (issues) {
+      throw new EnvelopeValidationError(issues);
+    }
+    return jsons;
   }
 
   consume(channel: string, group: string, handler: BatchHandler, options?: ConsumeOptions): Consumer {
@@ -263,6 +273,15 @@ class RedisBroker implements Broker {
 
   private keyOf(channel: string): string {
     return `${this.keyPrefix}${channel}`;
+  }
+
+  private assertChannel(channel: string): void {
+    if (!this.knownChannels.has(channel)) {
+      assertName('channel', channel);
+      if (this.knownChannels.size < 10_000) {
+        this.knownChannels.add(channel);
+      }
+    }
   }
 
   private assertOpen(): void {
