@@ -51,7 +51,7 @@ async function publishSingles(broker: Broker): Promise<void> {
       outstanding[oldest++] = undefined;
     }
   }
-  await Promise.all(outstanding.slice(oldest));
+  await Promise.all(outstanding.slice(oldest) as Array<Promise<string>>);
 }
 
 async function publishArrays(broker: Broker): Promise<void> {
@@ -110,8 +110,12 @@ async function main(): Promise<void> {
 
     // the server's own pipelined XADD rate with the same payload: redis-benchmark's default 50
     // clients (the server's capacity), and one client (like our one publishing connection)
-    const baseline = await best(async () => redisBenchmarkXadd(redisInfo.host, redisInfo.port, sample, 50));
-    const baselineOne = await best(async () => redisBenchmarkXadd(redisInfo.host, redisInfo.port, sample, 1));
+    const baseline = await best(() =>
+      Promise.resolve().then(() => redisBenchmarkXadd(redisInfo.host, redisInfo.port, sample, 50)),
+    );
+    const baselineOne = await best(() =>
+      Promise.resolve().then(() => redisBenchmarkXadd(redisInfo.host, redisInfo.port, sample, 1)),
+    );
     await admin.del('bench:redis-benchmark');
 
     console.log(`publish_msgs_per_s: ${Math.round(ours)}`);

@@ -5,7 +5,7 @@ export async function redisForBench(): Promise<{ url: string; host: string; port
   const given = process.env.REDIS_URL;
   if (given) {
     const parsed = new URL(given);
-    return { url: given, host: parsed.hostname, port: Number(parsed.port || 6379), stop: async () => undefined };
+    return { url: given, host: parsed.hostname, port: Number(parsed.port || 6379), stop: () => Promise.resolve() };
   }
   const server = await startRedisServer();
   return { url: server.url, host: '127.0.0.1', port: server.port, stop: () => server.destroy() };

@@ -109,7 +109,7 @@ class RedisBroker implements Broker {
       }
       return this.publisher.publish(this.keyOf(channel), this.serializeAll(channel, input));
     } catch (error) {
-      return Promise.reject(error as Error);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
   }
 
