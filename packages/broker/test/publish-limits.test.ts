@@ -53,20 +53,25 @@ test('bad channel and group names are refused with the rule', async () => {
 
 test('a full buffer tells the caller at once (reject mode) and nothing is dropped silently', async () => {
   const broker = brokerFor(server.url, prefix, { maxBufferedMessages: 100, publishTimeoutMs: 60_000 });
-  await broker.ready(5000);
-  await server.stop();
-  const accepted = Array.from({ length: 100 }, (_, i) => broker.publish('full', message(i)));
-  await expect(broker.publish('full', message(100))).rejects.toBeInstanceOf(BrokerBackpressureError);
-  await expect(broker.publish('full', [message(101), message(102)])).rejects.toThrow(/publish buffer full/);
-  expect(broker.buffered).toBe(100);
-  await server.start();
-  const ids = await Promise.all(accepted);
-  expect(ids).toHaveLength(100);
-  const stored = await readStream(server.url, `${prefix}full`);
-  expect(stored.map((entry) => (entry.envelope.data as { i: number }).i)).toEqual(
-    Array.from({ length: 100 }, (_, i) => i),
-  );
-  await broker.close();
+  const accepted: Array<Promise<string>> = [];
+  try {
+    await broker.ready(5000);
+    await server.stop();
+    accepted.push(...Array.from({ length: 100 }, (_, i) => broker.publish('full', message(i))));
+    await expect(broker.publish('full', message(100))).rejects.toBeInstanceOf(BrokerBackpressureError);
+    await expect(broker.publish('full', [message(101), message(102)])).rejects.toThrow(/publish buffer full/);
+    expect(broker.buffered).toBe(100);
+    await server.start();
+    const ids = await Promise.all(accepted);
+    expect(ids).toHaveLength(100);
+    const stored = await readStream(server.url, `${prefix}full`);
+    expect(stored.map((entry) => (entry.envelope.data as { i: number }).i)).toEqual(
+      Array.from({ length: 100 }, (_, i) => i),
+    );
+  } finally {
+    await broker.close();
+    await Promise.allSettled(accepted);
+  }
 });
 
 test('in wait mode a publish waits for room instead of failing, and is stored once there is room', async () => {
@@ -75,27 +80,33 @@ test('in wait mode a publish waits for room instead of failing, and is stored on
     publishTimeoutMs: 60_000,
     onBufferFull: 'wait',
   });
-  await broker.ready(5000);
-  await server.stop();
-  const first = broker.publish(
-    'wait',
-    Array.from({ length: 10 }, (_, i) => message(i)),
-  );
-  let waitedOne = false;
-  const waiting = broker.publish('wait', message(10)).then((id) => {
-    waitedOne = true;
-    return id;
-  });
-  await waitFor(() => broker.buffered === 10, { what: 'buffer full' });
-  expect(waitedOne).toBe(false);
-  await server.start();
-  await first;
-  await waiting;
-  const stored = await readStream(server.url, `${prefix}wait`);
-  expect(stored.map((entry) => (entry.envelope.data as { i: number }).i)).toEqual(
-    Array.from({ length: 11 }, (_, i) => i),
-  );
-  await broker.close();
+  const pending: Array<Promise<unknown>> = [];
+  try {
+    await broker.ready(5000);
+    await server.stop();
+    const first = broker.publish(
+      'wait',
+      Array.from({ length: 10 }, (_, i) => message(i)),
+    );
+    let waitedOne = false;
+    const waiting = broker.publish('wait', message(10)).then((id) => {
+      waitedOne = true;
+      return id;
+    });
+    pending.push(first, waiting);
+    await waitFor(() => broker.buffered === 10, { what: 'buffer full' });
+    expect(waitedOne).toBe(false);
+    await server.start();
+    await first;
+    await waiting;
+    const stored = await readStream(server.url, `${prefix}wait`);
+    expect(stored.map((entry) => (entry.envelope.data as { i: number }).i)).toEqual(
+      Array.from({ length: 11 }, (_, i) => i),
+    );
+  } finally {
+    await broker.close();
+    await Promise.allSettled(pending);
+  }
 });
 
 test('after close() nothing more is accepted', async () => {

@@ -1,7 +1,7 @@
 export { freePort } from './free-port';
 export { startRedisServer, assertRedisInstalled, type RedisServer, type RedisServerOptions } from './redis-server';
 export { testPrefix } from './test-prefix';
-export { waitFor } from './wait-for';
+export { waitFor, type WaitForOptions } from './wait-for';
 
 /** REDIS_URL set by the integration global setup (or by the caller's environment). */
 export function redisUrl(): string {

@@ -51,10 +51,24 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   let exited: Promise<void> = Promise.resolve();
 
   const start = async (): Promise<void> => {
-    const proc = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
+    let output = '';
+    const collect = (chunk: Buffer): void => {
+      output = (output + chunk.toString()).slice(-4000);
+    };
+    proc.stdout.on('data', collect);
+    proc.stderr.on('data', collect);
     exited = new Promise((resolve) => proc.once('exit', () => resolve()));
-    await waitFor(() => ping(port), { timeoutMs: 15_000, what: `redis-server on port ${port}` });
+    await waitFor(
+      () => {
+        if (proc.exitCode !== null || proc.signalCode !== null) {
+          throw new Error(`redis-server exited at start: ${output.trim() || '(no output)'}`);
+        }
+        return ping(port);
+      },
+      { timeoutMs: 15_000, what: `redis-server on port ${port}`, failFast: true },
+    );
   };
   const stop = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
     if (child && child.exitCode === null && child.signalCode === null) {

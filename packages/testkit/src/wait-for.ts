@@ -1,14 +1,21 @@
+export interface WaitForOptions {
+  /** Give up after this long. Default 10 000 ms. */
+  timeoutMs?: number;
+  /** Pause between polls. Default 25 ms. */
+  intervalMs?: number;
+  /** Named in the timeout error. */
+  what?: string;
+  /** Rethrow the condition's first error instead of retrying until the timeout. Default false. */
+  failFast?: boolean;
+}
+
 /**
  * Polls `condition` until it returns a truthy value (which is returned) or `timeoutMs` passes.
  * Tests wait for conditions, never for fixed sleeps.
  */
 export async function waitFor<T>(
   condition: () => T | Promise<T>,
-  {
-    timeoutMs = 10_000,
-    intervalMs = 25,
-    what = 'condition',
-  }: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+  { timeoutMs = 10_000, intervalMs = 25, what = 'condition', failFast = false }: WaitForOptions = {},
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -19,6 +26,9 @@ export async function waitFor<T>(
         return value;
       }
     } catch (error) {
+      if (failFast) {
+        throw error;
+      }
       lastError = error;
     }
     if (Date.now() >= deadline) {

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The one test command, from a fresh clone: installs what is missing (system packages when run as
+# root, npm dependencies), then lint, typecheck, format check, unit and integration tests. The
+# integration tests start their own servers (redis-server on free ports); nothing else is needed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\n== %s\n' "$*"; }
+
+# --- system packages -------------------------------------------------------------------------
+need=()
+command -v redis-server >/dev/null || need+=(redis-server)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "missing system packages: ${need[*]} -- install them with: sudo apt-get install -y ${need[*]}" >&2
+    exit 1
+  fi
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "Node.js 20 or newer is needed (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+
+# --- npm dependencies (again only when the lockfile changed) ---------------------------------
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund
+fi
+
+say "lint";        npx eslint --max-warnings 0 .
+say "typecheck";   npx tsc -p tsconfig.json
+say "format";      npx prettier --check . >/dev/null && echo "prettier: clean"
+
+say "tests (unit + integration)"
+mkdir -p test-artifacts
+status=0
+npx jest --json --outputFile=test-artifacts/jest-results.json || status=$?
+# one plain closing line, whatever the runner's own summary looks like
+node -e '
+  const r = require("./test-artifacts/jest-results.json");
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
+' || true
+exit $status
