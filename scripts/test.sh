@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one test command, from a fresh clone: installs what is missing (system packages when run as
-# root, npm dependencies), then lint, typecheck, format check, unit and integration tests. The
+# root, npm dependencies), then lint, typecheck, format check, build, unit and integration tests. The
 # integration tests start their own servers (redis-server on free ports); nothing else is needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +37,7 @@ fi
 say "lint";        npx eslint --max-warnings 0 .
 say "typecheck";   npx tsc -p tsconfig.json
 say "format";      npx prettier --check . >/dev/null && echo "prettier: clean"
+say "build";       npm run -s build && echo "tsc: every package compiles to dist/"
 
 say "tests (unit + integration)"
 mkdir -p test-artifacts

@@ -52,7 +52,13 @@ function publishPaced(
 }
 
 test('Redis killed and restarted while publishing 20k: every resolved publish is stored, none is left hanging', async () => {
-  const broker = brokerFor(server.url, prefix, { publishTimeoutMs: 20_000, maxBufferedMessages: 30_000 });
+  const logged: Array<{ level: string; message: string; meta?: Record<string, unknown> }> = [];
+  const record =
+    (level: string) =>
+    (message: string, meta?: Record<string, unknown>): void =>
+      void logged.push({ level, message, meta });
+  const logger = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
+  const broker = brokerFor(server.url, prefix, { publishTimeoutMs: 20_000, maxBufferedMessages: 30_000, logger });
   await broker.ready(5000);
   const outcome: Outcome = { resolved: new Map(), rejected: new Map() };
   let killed!: () => void;
@@ -80,6 +86,13 @@ test('Redis killed and restarted while publishing 20k: every resolved publish is
   }
   // a resend after a lost reply may store a message twice, never zero times
   expect(stored.length).toBeGreaterThanOrEqual(20_000);
+  // the outage was logged once when it began and once when it ended
+  const outage = logged.filter((entry) => entry.meta?.role === 'main' && entry.level !== 'debug');
+  expect(outage.map((entry) => `${entry.level} ${entry.message}`)).toEqual([
+    'warn redis connection lost',
+    'info redis connection recovered',
+  ]);
+  expect(outage[1]!.meta).toMatchObject({ url: server.url, downMs: expect.any(Number) });
 });
 
 test('an outage longer than the publish timeout rejects what could not be stored; every resolved publish is stored', async () => {

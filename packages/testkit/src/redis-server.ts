@@ -25,8 +25,8 @@ export interface RedisServer {
 
 const INSTALL_HINT = 'redis-server is not installed: run `apt-get install -y redis-server` (Debian/Ubuntu)';
 
-export function assertRedisInstalled(): void {
-  const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+export function assertRedisInstalled(env: NodeJS.ProcessEnv = process.env): void {
+  const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8', env });
   if (probe.error || probe.status !== 0) {
     throw new Error(INSTALL_HINT);
   }
