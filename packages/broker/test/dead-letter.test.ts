@@ -1,16 +1,15 @@
 import Redis from 'ioredis';
 import { redisUrl, testPrefix, waitFor } from '@mupets/testkit';
 import type { Broker, Delivery, StreamEntry } from '@mupets/broker';
-import { brokerFor, message } from './helpers';
+import { openBroker, message } from './helpers';
 
 const prefix = testPrefix(__filename);
 let broker: Broker;
 let redis: Redis;
 
 beforeAll(async () => {
-  broker = brokerFor(redisUrl(), prefix);
+  broker = await openBroker(prefix);
   redis = new Redis(redisUrl());
-  await broker.ready(5000);
 });
 
 afterAll(async () => {

@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { redisUrl } from '@mupets/testkit';
 import {
   createRedisBroker,
   type Broker,
@@ -14,6 +15,13 @@ export function message(i: number, extra: Partial<MessageInput> = {}): MessageIn
 
 export function brokerFor(url: string, keyPrefix: string, options: Partial<RedisBrokerOptions> = {}): Broker {
   return createRedisBroker({ url, keyPrefix, ...options });
+}
+
+/** A broker on the shared test Redis (global setup), connected. */
+export async function openBroker(keyPrefix: string): Promise<Broker> {
+  const broker = brokerFor(redisUrl(), keyPrefix);
+  await broker.ready(5000);
+  return broker;
 }
 
 /** Every envelope stored in a stream, read straight from Redis (not through the code under test). */

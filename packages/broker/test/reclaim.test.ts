@@ -1,16 +1,15 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { redisUrl, testPrefix, waitFor } from '@mupets/testkit';
+import { testPrefix, waitFor } from '@mupets/testkit';
 import type { Broker, Delivery } from '@mupets/broker';
-import { brokerFor, message } from './helpers';
+import { openBroker, message } from './helpers';
 
 const prefix = testPrefix(__filename);
 const repoRoot = resolve(__dirname, '../../..');
 let broker: Broker;
 
 beforeAll(async () => {
-  broker = brokerFor(redisUrl(), prefix);
-  await broker.ready(5000);
+  broker = await openBroker(prefix);
 });
 
 afterAll(async () => {

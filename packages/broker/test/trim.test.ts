@@ -1,13 +1,12 @@
 import { redisUrl, testPrefix, waitFor } from '@mupets/testkit';
 import type { Broker } from '@mupets/broker';
-import { brokerFor, message, readStream } from './helpers';
+import { message, openBroker, readStream } from './helpers';
 
 const prefix = testPrefix(__filename);
 let broker: Broker;
 
 beforeAll(async () => {
-  broker = brokerFor(redisUrl(), prefix);
-  await broker.ready(5000);
+  broker = await openBroker(prefix);
 });
 
 afterAll(async () => {

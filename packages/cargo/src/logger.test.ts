@@ -1,18 +1,6 @@
-import { Writable } from 'node:stream';
 import { createLogger, LOG_LEVELS, type LoggerOptions } from './logger';
 import { redactSecrets } from './redact';
-
-/** A stream that keeps every line written to it. */
-function lineSink(): { stream: Writable; lines: string[] } {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      callback();
-    },
-  });
-  return { stream, lines };
-}
+import { lineSink } from '../test/line-sink';
 
 function jsonLogger(options: Partial<LoggerOptions> = {}) {
   const sink = lineSink();
