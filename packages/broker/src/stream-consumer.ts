@@ -177,7 +177,7 @@ export class StreamConsumer implements Consumer {
         await this.ctx.main.xack(this.key, this.group, ...deleted);
       }
       if (claimed.length > 0) {
-        const counts = await this.deliveryCounts(claimed[0]![0], claimed[claimed.length - 1]![0], claimed.length);
+        const counts = await this.deliveryCounts(claimed.map(([id]) => id));
         await this.process(claimed.map((entry) => ({ entry, deliveries: counts.get(entry[0]) ?? 1 })));
       }
       if (next === '0-0') {
@@ -187,11 +187,26 @@ export class StreamConsumer implements Consumer {
     }
   }
 
-  private async deliveryCounts(first: string, last: string, count: number): Promise<Map<string, number>> {
-    const rows = (await this.ctx.main.xpending(this.key, this.group, first, last, count * 2, this.name)) as Array<
-      [string, string, number, number]
-    >;
-    return new Map(rows.map(([id, , , deliveries]) => [id, deliveries]));
+  /** Delivery counts of entries just claimed (pages through XPENDING, which may list others too). */
+  private async deliveryCounts(ids: readonly string[]): Promise<Map<string, number>> {
+    const wanted = new Set(ids);
+    const counts = new Map<string, number>();
+    const last = ids[ids.length - 1]!;
+    let start = ids[0]!;
+    for (;;) {
+      const rows = (await this.ctx.main.xpending(this.key, this.group, start, last, 1000, this.name)) as Array<
+        [string, string, number, number]
+      >;
+      for (const [id, , , deliveries] of rows) {
+        if (wanted.has(id)) {
+          counts.set(id, deliveries);
+        }
+      }
+      if (rows.length < 1000 || counts.size === wanted.size) {
+        return counts;
+      }
+      start = `(${rows[rows.length - 1]![0]}`;
+    }
   }
 
   private async process(items: Array<{ entry: RawEntry; deliveries: number }>): Promise<void> {

@@ -39,7 +39,11 @@ export interface ConsumeOptions {
   batchSize?: number;
   /** How long one XREADGROUP blocks waiting for entries. Default 2000 ms. */
   blockMs?: number;
-  /** An entry pending this long (its consumer died, or its handler failed) is reclaimed. Default 30000 ms. */
+  /**
+   * An entry pending this long (its consumer died, or its handler failed) is reclaimed by any
+   * consumer of the group. Must exceed the longest a handler takes, or a slow batch is handed to a
+   * second consumer while the first still works on it. Default 30000 ms.
+   */
   minIdleMs?: number;
   /** How often to look for reclaimable entries. Default minIdleMs / 2. */
   reclaimIntervalMs?: number;
