@@ -17,6 +17,9 @@ export interface PublisherOptions {
   maxInFlightBatches: number;
 }
 
+// Deadlines use the monotonic clock: a wall clock that jumps (NTP, a VM resuming) must not expire
+// every buffered message at once, nor keep them forever.
+
 interface Pending {
   readonly seq: number;
   readonly key: string;
@@ -68,7 +71,9 @@ export class Publisher {
   private sweepTimer: NodeJS.Timeout | undefined;
   private idleResolvers: Array<() => void> = [];
   private expiredSinceLog = 0;
-  private lastExpiryLogAt = 0;
+  private lastExpiryLogAt = Number.NEGATIVE_INFINITY;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private failedSends = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -104,7 +109,7 @@ export class Publisher {
           reject(error);
         }
       };
-      const deadline = Date.now() + this.options.timeoutMs;
+      const deadline = performance.now() + this.options.timeoutMs;
       jsons.forEach((json, i) => {
         const done = (id: string): void => {
           ids[i] = id;
@@ -125,7 +130,14 @@ export class Publisher {
       return refused.then(() => this.publishOne(key, json));
     }
     return new Promise<string>((resolve, reject) => {
-      this.queue.push({ seq: this.seq++, key, json, deadline: Date.now() + this.options.timeoutMs, resolve, reject });
+      this.queue.push({
+        seq: this.seq++,
+        key,
+        json,
+        deadline: performance.now() + this.options.timeoutMs,
+        resolve,
+        reject,
+      });
       this.schedule();
     });
   }
@@ -189,6 +201,8 @@ export class Publisher {
     for (const waiter of this.waiters.splice(0)) {
       waiter.reject(error);
     }
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     this.stopSweep();
     this.settleIdle();
   }
@@ -258,15 +272,35 @@ export class Publisher {
       this.inFlight -= batch.length;
       this.inFlightBatches -= 1;
     }
+    this.releaseWaiters();
     if (retry.length > 0) {
       this.requeue(retry);
-    }
-    this.releaseWaiters();
-    if (this.head < this.queue.length) {
-      this.pump();
+      this.retryLater();
     } else {
-      this.settleIdle();
+      this.failedSends = 0;
+      if (this.head < this.queue.length && !this.retryTimer) {
+        this.pump();
+      } else {
+        this.settleIdle();
+      }
     }
+  }
+
+  /**
+   * Retries after a pause, never in the same turn of the event loop: a failed XADD rejects within
+   * microtasks, and retrying from there would spin without ever letting the loop process the
+   * connection's 'close' event (found by a test: publishes spun, starving every timer and socket,
+   * until their deadline passed).
+   */
+  private retryLater(): void {
+    if (this.retryTimer) {
+      return;
+    }
+    const delay = Math.min(1000, 10 * 2 ** Math.min(this.failedSends++, 7));
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.pump();
+    }, delay);
   }
 
   private settleIdle(): void {
@@ -321,7 +355,7 @@ export class Publisher {
 
   /** Rejects queued messages (not those in flight: their reply decides) whose deadline passed. */
   private rejectExpired(): void {
-    const now = Date.now();
+    const now = performance.now();
     let expired = 0;
     const keep: Pending[] = [];
     for (let i = this.head; i < this.queue.length; i++) {
@@ -367,7 +401,7 @@ export class Publisher {
   private waitForRoom(count: number): Promise<void> {
     this.startSweep();
     return new Promise<void>((resolve, reject) => {
-      this.waiters.push({ count, deadline: Date.now() + this.options.timeoutMs, resolve, reject });
+      this.waiters.push({ count, deadline: performance.now() + this.options.timeoutMs, resolve, reject });
     });
   }
 

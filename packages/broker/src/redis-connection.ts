@@ -60,21 +60,25 @@ export function openConnection(url: string, role: string, logger: BrokerLogger, 
   const target = redactUrl(url);
   redis.on('ready', () => {
     if (downSince !== undefined) {
-      logger.info('redis connection recovered', { role, url: target, downMs: Date.now() - downSince });
+      logger.info('redis connection recovered', {
+        role,
+        url: target,
+        downMs: Math.round(performance.now() - downSince),
+      });
     }
     downSince = undefined;
     everReady = true;
   });
   redis.on('close', () => {
     if (downSince === undefined && everReady && !closing.has(redis)) {
-      downSince = Date.now();
+      downSince = performance.now();
       logger.warn('redis connection lost', { role, url: target });
     }
   });
   redis.on('error', (error: Error) => {
     // ioredis emits one error per failed attempt; 'close' already said we are down
     if (!everReady && downSince === undefined) {
-      downSince = Date.now();
+      downSince = performance.now();
       logger.warn('redis not reachable yet', { role, url: target, error: error.message });
     }
   });

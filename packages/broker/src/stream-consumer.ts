@@ -94,9 +94,9 @@ export class StreamConsumer implements Consumer {
           groupReady = true;
         }
         this.clientId = await this.conn.client('ID');
-        if (Date.now() >= nextReclaimAt) {
+        if (performance.now() >= nextReclaimAt) {
           await this.reclaim();
-          nextReclaimAt = Date.now() + this.options.reclaimIntervalMs;
+          nextReclaimAt = performance.now() + this.options.reclaimIntervalMs;
         }
         if (this.stopping) {
           break;

@@ -317,7 +317,7 @@ export class BrokerTransport extends TransportStream {
     if (this.failingSince !== undefined) {
       this.notify('info', 'log delivery to broker resumed', {
         channel: this.channel,
-        downMs: Date.now() - this.failingSince,
+        downMs: Math.round(performance.now() - this.failingSince),
         dropped: this.droppedSinceNotice,
       });
       this.failingSince = undefined;
@@ -333,7 +333,7 @@ export class BrokerTransport extends TransportStream {
   private failed(error: unknown): void {
     this.failures += 1;
     if (this.failingSince === undefined) {
-      this.failingSince = Date.now();
+      this.failingSince = performance.now();
       this.notify('warn', 'log delivery to broker failing, logs are on stdout only until it is back', {
         channel: this.channel,
         buffered: this.buffered,

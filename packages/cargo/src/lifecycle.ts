@@ -74,7 +74,7 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
   }
 
   async function run(reason: string): Promise<void> {
-    const started = Date.now();
+    const started = performance.now();
     logger.info('shutdown started', { reason, deadlineMs });
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'deadline'>((resolve) => {
@@ -87,7 +87,7 @@ export function createLifecycle(options: LifecycleOptions): Lifecycle {
       logger.error('shutdown deadline passed, exiting', { reason, deadlineMs, stillRunning: [...running] });
       finalCode = 1;
     } else {
-      logger.info('shutdown complete', { reason, ms: Date.now() - started, exitCode: finalCode });
+      logger.info('shutdown complete', { reason, ms: Math.round(performance.now() - started), exitCode: finalCode });
     }
     // one turn of the event loop lets the last log lines leave before the process ends
     await new Promise((resolve) => setImmediate(resolve));

@@ -60,15 +60,20 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     proc.stdout.on('data', collect);
     proc.stderr.on('data', collect);
     exited = new Promise((resolve) => proc.once('exit', () => resolve()));
+    let lastPing = '';
     await waitFor(
-      () => {
+      async () => {
         if (proc.exitCode !== null || proc.signalCode !== null) {
           throw new Error(`redis-server exited at start: ${output.trim() || '(no output)'}`);
         }
-        return ping(port);
+        const answer = await ping(port);
+        lastPing = answer === true ? '' : answer;
+        return answer === true;
       },
       { timeoutMs: 15_000, what: `redis-server on port ${port}`, failFast: true },
-    );
+    ).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message}; last ping: ${lastPing}; server output: ${output.trim()}`);
+    });
   };
   const stop = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
     if (child && child.exitCode === null && child.signalCode === null) {
@@ -91,8 +96,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   };
 }
 
-/** True once the server answers PING (not while it is still loading its data). */
-function ping(port: number): Promise<boolean> {
+/** `true` once the server answers PING (not while it is still loading its data), else why not. */
+function ping(port: number): Promise<true | string> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     let reply = '';
@@ -102,13 +107,13 @@ function ping(port: number): Promise<boolean> {
       reply += chunk.toString();
       if (reply.includes('\r\n')) {
         socket.destroy();
-        resolve(reply.startsWith('+PONG'));
+        resolve(reply.startsWith('+PONG') ? true : `replied ${reply.trim()}`);
       }
     });
-    socket.on('error', () => resolve(false));
+    socket.on('error', (error) => resolve(error.message));
     socket.on('timeout', () => {
       socket.destroy();
-      resolve(false);
+      resolve(`no reply within 1 s (got ${JSON.stringify(reply)})`);
     });
   });
 }

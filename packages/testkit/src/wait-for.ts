@@ -17,7 +17,9 @@ export async function waitFor<T>(
   condition: () => T | Promise<T>,
   { timeoutMs = 10_000, intervalMs = 25, what = 'condition', failFast = false }: WaitForOptions = {},
 ): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
+  // monotonic: this VM's wall clock has been seen to jump forward by a minute, which expired
+  // Date.now()-based deadlines at once
+  const deadline = performance.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
     try {
@@ -31,7 +33,7 @@ export async function waitFor<T>(
       }
       lastError = error;
     }
-    if (Date.now() >= deadline) {
+    if (performance.now() >= deadline) {
       const suffix = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${suffix}`);
     }
