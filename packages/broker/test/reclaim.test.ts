@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { testPrefix, waitFor } from '@mupets/testkit';
+import { redisUrl, spawnTs, testPrefix, waitFor } from '@mupets/testkit';
 import type { Broker, Delivery } from '@mupets/broker';
 import { openBroker, message } from './helpers';
 
 const prefix = testPrefix(__filename);
-const repoRoot = resolve(__dirname, '../../..');
 let broker: Broker;
 
 beforeAll(async () => {
@@ -23,21 +21,11 @@ test('entries of a consumer killed mid-batch are reclaimed by another after the 
   );
 
   // a real process that dies with un-acked entries: no chance to clean up
-  const child = spawn(
-    process.execPath,
-    [
-      '-r',
-      'ts-node/register/transpile-only',
-      '-r',
-      'tsconfig-paths/register',
-      resolve(__dirname, 'fixtures/dying-consumer.ts'),
-    ],
-    {
-      cwd: repoRoot,
-      env: { ...process.env, KEY_PREFIX: prefix, CHANNEL: 'jobs', TS_NODE_PROJECT: resolve(repoRoot, 'tsconfig.json') },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const child = spawnTs(resolve(__dirname, 'fixtures/dying-consumer.ts'), {
+    REDIS_URL: redisUrl(),
+    KEY_PREFIX: prefix,
+    CHANNEL: 'jobs',
+  });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const exited = new Promise((done) => child.once('exit', done));

@@ -1,11 +1,10 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createRedisBroker, type Broker, type StreamEntry } from '@mupets/broker';
-import { freePort, redisUrl, testPrefix, waitFor } from '@mupets/testkit';
+import { freePort, redisUrl, spawnTs, testPrefix, waitFor } from '@mupets/testkit';
 
-const repoRoot = resolve(__dirname, '../../..');
 const prefix = testPrefix(__filename);
 let broker: Broker;
 
@@ -26,20 +25,7 @@ interface Run {
 }
 
 function startService(env: Record<string, string>): Run {
-  const child = spawn(
-    process.execPath,
-    [
-      '-r',
-      'ts-node/register/transpile-only',
-      '-r',
-      'tsconfig-paths/register',
-      resolve(__dirname, 'fixtures/sample-service.ts'),
-    ],
-    {
-      cwd: repoRoot,
-      env: { PATH: process.env.PATH, TS_NODE_PROJECT: resolve(repoRoot, 'tsconfig.json'), ...env },
-    },
-  );
+  const child = spawnTs(resolve(__dirname, 'fixtures/sample-service.ts'), env);
   let out = '';
   let err = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));

@@ -1,5 +1,6 @@
 export { freePort } from './free-port';
 export { startRedisServer, assertRedisInstalled, type RedisServer, type RedisServerOptions } from './redis-server';
+export { spawnTs } from './spawn-ts';
 export { testPrefix } from './test-prefix';
 export { waitFor, type WaitForOptions } from './wait-for';
 
