@@ -11,6 +11,7 @@ import { type BrokerLogger, silentLogger } from './logger';
 import { Publisher } from './publisher';
 import { closeConnection, openConnection, waitForReady } from './redis-connection';
 import { defineSafeTrim, safeTrim } from './safe-trim';
+import { defineXaddBatch } from './xadd-batch';
 import { resolveConsumeOptions, StreamConsumer } from './stream-consumer';
 import { streamIdTime } from './stream-id';
 import { openTail } from './stream-tail';
@@ -73,6 +74,7 @@ class RedisBroker implements Broker {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.main = openConnection(options.url, 'main', this.logger);
     defineSafeTrim(this.main);
+    defineXaddBatch(this.main);
     this.publisher = new Publisher(
       this.main,
       {

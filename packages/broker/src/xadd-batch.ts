@@ -20,13 +20,12 @@ interface XaddBatchRedis extends Redis {
   mupetsXaddBatch(key: string, ...jsons: string[]): Promise<string[]>;
 }
 
-const defined = new WeakSet<Redis>();
+/** Registers the script on a connection (EVALSHA, falling back to EVAL after a server restart). */
+export function defineXaddBatch(redis: Redis): void {
+  redis.defineCommand('mupetsXaddBatch', { numberOfKeys: 1, lua: XADD_BATCH_SCRIPT });
+}
 
+/** XADDs `jsons` to `key` in one call; needs `defineXaddBatch` on the connection first. */
 export function xaddBatch(redis: Redis, key: string, jsons: string[]): Promise<string[]> {
-  if (!defined.has(redis)) {
-    // EVALSHA, falling back to EVAL when the server lost its script cache (e.g. after a restart)
-    redis.defineCommand('mupetsXaddBatch', { numberOfKeys: 1, lua: XADD_BATCH_SCRIPT });
-    defined.add(redis);
-  }
   return (redis as XaddBatchRedis).mupetsXaddBatch(key, ...jsons);
 }

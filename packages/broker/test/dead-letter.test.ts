@@ -1,24 +1,22 @@
 import Redis from 'ioredis';
-import { redisUrl, testPrefix, waitFor } from '@mupets/testkit';
-import type { Broker, Delivery, StreamEntry } from '@mupets/broker';
-import { openBroker, message } from './helpers';
+import { redisUrl, waitFor } from '@mupets/testkit';
+import type { Delivery, StreamEntry } from '@mupets/broker';
+import { brokerPerFile, message } from './helpers';
 
-const prefix = testPrefix(__filename);
-let broker: Broker;
+const file = brokerPerFile(__filename);
+const prefix = file.prefix;
 let redis: Redis;
 
-beforeAll(async () => {
-  broker = await openBroker(prefix);
+beforeAll(() => {
   redis = new Redis(redisUrl());
 });
 
-afterAll(async () => {
-  await broker.close();
+afterAll(() => {
   redis.disconnect();
 });
 
 async function deadLetters(channel: string, count: number): Promise<StreamEntry[]> {
-  const tail = broker.tail(broker.deadLetterChannel(channel), { fromId: '0', blockMs: 100 });
+  const tail = file.broker.tail(file.broker.deadLetterChannel(channel), { fromId: '0', blockMs: 100 });
   const out: StreamEntry[] = [];
   for await (const entry of tail) {
     out.push(entry);
@@ -30,10 +28,10 @@ async function deadLetters(channel: string, count: number): Promise<StreamEntry[
 }
 
 test('a handler that always throws on one entry: it is dead-lettered after maxDeliveries with the error, later entries keep flowing', async () => {
-  const ids = await broker.publish('orders', [message(1), message(2, { type: 'poison' }), message(3)]);
+  const ids = await file.broker.publish('orders', [message(1), message(2, { type: 'poison' }), message(3)]);
   const attempts = new Map<string, number>();
   const handled: Delivery[] = [];
-  const consumer = broker.consume(
+  const consumer = file.broker.consume(
     'orders',
     'billing',
     (batch) => {
@@ -48,7 +46,7 @@ test('a handler that always throws on one entry: it is dead-lettered after maxDe
     { batchSize: 10, blockMs: 50, minIdleMs: 100, reclaimIntervalMs: 50, maxDeliveries: 3 },
   );
   const [dead] = await deadLetters('orders', 1);
-  const later = await broker.publish('orders', message(4));
+  const later = await file.broker.publish('orders', message(4));
   await waitFor(() => handled.some((d) => d.id === later), { what: 'an entry published after the poison one' });
   await consumer.stop();
 
@@ -69,18 +67,18 @@ test('a handler that always throws on one entry: it is dead-lettered after maxDe
   });
   // 3 deliveries of the poison entry (the batch attempts count per delivery, once each)
   expect(handled.map((d) => d.id).sort()).toEqual([ids[0], ids[2], later].sort());
-  const stats = await broker.stats('orders');
+  const stats = await file.broker.stats('orders');
   expect(stats.groups[0]).toMatchObject({ pending: 0, lag: 0 });
 });
 
 test('an entry that is not a valid envelope is dead-lettered at once with its reason; the others are handled', async () => {
   const key = `${prefix}raw`;
-  const good1 = await broker.publish('raw', message(1));
+  const good1 = await file.broker.publish('raw', message(1));
   const bad = await redis.xadd(key, '*', 'e', JSON.stringify({ type: 'x', v: 1 }));
   const notJson = await redis.xadd(key, '*', 'e', '{nope');
-  const good2 = await broker.publish('raw', message(2));
+  const good2 = await file.broker.publish('raw', message(2));
   const handled: string[] = [];
-  const consumer = broker.consume('raw', 'archiver', (batch) => void handled.push(...batch.map((d) => d.id)), {
+  const consumer = file.broker.consume('raw', 'archiver', (batch) => void handled.push(...batch.map((d) => d.id)), {
     blockMs: 50,
   });
   const dead = await deadLetters('raw', 2);
@@ -94,9 +92,9 @@ test('an entry that is not a valid envelope is dead-lettered at once with its re
 });
 
 test('a batch handler can fail single entries; a permanent failure is dead-lettered without retries', async () => {
-  const ids = await broker.publish('mixed', [message(1), message(2), message(3)]);
+  const ids = await file.broker.publish('mixed', [message(1), message(2), message(3)]);
   const calls: string[][] = [];
-  const consumer = broker.consume(
+  const consumer = file.broker.consume(
     'mixed',
     'writer',
     (batch) => {
@@ -106,7 +104,7 @@ test('a batch handler can fail single entries; a permanent failure is dead-lette
     { blockMs: 50, maxDeliveries: 5 },
   );
   const [dead] = await deadLetters('mixed', 1);
-  await waitFor(async () => (await broker.stats('mixed')).groups[0]?.pending === 0, { what: 'all acked' });
+  await waitFor(async () => (await file.broker.stats('mixed')).groups[0]?.pending === 0, { what: 'all acked' });
   await consumer.stop();
   expect(calls).toEqual([ids]);
   expect(dead!.envelope.data).toMatchObject({ originalId: ids[1], deliveries: 1 });

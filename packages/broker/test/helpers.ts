@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { redisUrl } from '@mupets/testkit';
+import { redisUrl, testPrefix } from '@mupets/testkit';
 import {
   createRedisBroker,
   type Broker,
@@ -17,11 +17,29 @@ export function brokerFor(url: string, keyPrefix: string, options: Partial<Redis
   return createRedisBroker({ url, keyPrefix, ...options });
 }
 
-/** A broker on the shared test Redis (global setup), connected. */
-export async function openBroker(keyPrefix: string): Promise<Broker> {
-  const broker = brokerFor(redisUrl(), keyPrefix);
-  await broker.ready(5000);
-  return broker;
+/**
+ * For a test file on the shared test Redis (global setup): its own key prefix, and a broker opened
+ * before its tests and closed after them (`file.broker` is usable inside tests and hooks).
+ */
+export function brokerPerFile(file: string): { readonly prefix: string; readonly broker: Broker } {
+  const prefix = testPrefix(file);
+  let broker: Broker | undefined;
+  beforeAll(async () => {
+    broker = brokerFor(redisUrl(), prefix);
+    await broker.ready(5000);
+  });
+  afterAll(async () => {
+    await broker?.close();
+  });
+  return {
+    prefix,
+    get broker(): Broker {
+      if (!broker) {
+        throw new Error('brokerPerFile: the broker opens in beforeAll; use it inside tests');
+      }
+      return broker;
+    },
+  };
 }
 
 /** Every envelope stored in a stream, read straight from Redis (not through the code under test). */

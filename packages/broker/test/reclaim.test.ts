@@ -1,21 +1,13 @@
 import { resolve } from 'node:path';
-import { redisUrl, spawnTs, testPrefix, waitFor } from '@mupets/testkit';
-import type { Broker, Delivery } from '@mupets/broker';
-import { openBroker, message } from './helpers';
+import { redisUrl, spawnTs, waitFor } from '@mupets/testkit';
+import type { Delivery } from '@mupets/broker';
+import { brokerPerFile, message } from './helpers';
 
-const prefix = testPrefix(__filename);
-let broker: Broker;
-
-beforeAll(async () => {
-  broker = await openBroker(prefix);
-});
-
-afterAll(async () => {
-  await broker.close();
-});
+const file = brokerPerFile(__filename);
+const prefix = file.prefix;
 
 test('entries of a consumer killed mid-batch are reclaimed by another after the idle time; none lost, none handled twice after ack', async () => {
-  const ids = await broker.publish(
+  const ids = await file.broker.publish(
     'jobs',
     Array.from({ length: 300 }, (_, i) => message(i)),
   );
@@ -41,7 +33,7 @@ test('entries of a consumer killed mid-batch are reclaimed by another after the 
   expect(held).toEqual(ids.slice(50, 100));
 
   const seen: Delivery[] = [];
-  const survivor = broker.consume('jobs', 'workers', (batch) => void seen.push(...batch), {
+  const survivor = file.broker.consume('jobs', 'workers', (batch) => void seen.push(...batch), {
     consumer: 'survivor',
     batchSize: 100,
     blockMs: 50,
@@ -49,7 +41,7 @@ test('entries of a consumer killed mid-batch are reclaimed by another after the 
     reclaimIntervalMs: 100,
   });
   await waitFor(() => seen.length >= 250, { timeoutMs: 20_000, what: 'the rest of the entries' });
-  await waitFor(async () => (await broker.stats('jobs')).groups[0]!.pending === 0, { what: 'nothing pending' });
+  await waitFor(async () => (await file.broker.stats('jobs')).groups[0]!.pending === 0, { what: 'nothing pending' });
   await survivor.stop();
 
   const handled = seen.map((d) => d.id);

@@ -1,17 +1,9 @@
-import { redisUrl, testPrefix, waitFor } from '@mupets/testkit';
-import type { Broker, Delivery } from '@mupets/broker';
-import { message, openBroker, readStream } from './helpers';
+import { redisUrl, waitFor } from '@mupets/testkit';
+import type { Delivery } from '@mupets/broker';
+import { brokerPerFile, message, readStream } from './helpers';
 
-const prefix = testPrefix(__filename);
-let broker: Broker;
-
-beforeAll(async () => {
-  broker = await openBroker(prefix);
-});
-
-afterAll(async () => {
-  await broker.close();
-});
+const file = brokerPerFile(__filename);
+const prefix = file.prefix;
 
 test('10k messages published in batches are consumed once each, in order per channel', async () => {
   const total = 10_000;
@@ -20,14 +12,14 @@ test('10k messages published in batches are consumed once each, in order per cha
   for (let start = 0; start < total; start += 500) {
     const channel = channels[(start / 500) % 2]!;
     const batch = Array.from({ length: 500 }, (_, k) => message(start + k));
-    const ids = await broker.publish(channel, batch);
+    const ids = await file.broker.publish(channel, batch);
     expect(ids).toHaveLength(500);
     published.get(channel)!.push(...ids);
   }
 
   const seen = new Map<string, Delivery[]>(channels.map((c) => [c, []]));
   const consumers = channels.map((channel) =>
-    broker.consume(
+    file.broker.consume(
       channel,
       'rt-group',
       (batch) => {
@@ -49,7 +41,7 @@ test('10k messages published in batches are consumed once each, in order per cha
     const numbers = deliveries.map((d) => (d.envelope.data as { i: number }).i);
     expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
     expect(deliveries.every((d) => d.channel === channel && d.deliveries === 1)).toBe(true);
-    const stats = await broker.stats(channel);
+    const stats = await file.broker.stats(channel);
     expect(stats.length).toBe(5000);
     expect(stats.groups).toEqual([
       expect.objectContaining({
@@ -64,7 +56,7 @@ test('10k messages published in batches are consumed once each, in order per cha
 });
 
 test('a published envelope is stored complete: id, ts, channel, v filled in; unknown fields kept in data', async () => {
-  const id = await broker.publish('rt-fields', {
+  const id = await file.broker.publish('rt-fields', {
     type: 'user.signup',
     source: { service: 'web', instance: 'web-1', host: 'h1' },
     level: 'info',
@@ -88,16 +80,16 @@ test('a published envelope is stored complete: id, ts, channel, v filled in; unk
 });
 
 test('tail follows new entries from "$" and resumes from a given id without gap or repeat', async () => {
-  await broker.publish('rt-tail', message(0));
-  const tail = broker.tail('rt-tail', { blockMs: 100 });
+  await file.broker.publish('rt-tail', message(0));
+  const tail = file.broker.tail('rt-tail', { blockMs: 100 });
   const first = tail.next();
-  const ids = await broker.publish('rt-tail', [message(1), message(2), message(3)]);
+  const ids = await file.broker.publish('rt-tail', [message(1), message(2), message(3)]);
   const got = [(await first).value, (await tail.next()).value, (await tail.next()).value];
   expect(got.map((entry) => entry?.id)).toEqual(ids);
   await tail.close();
   expect((await tail.next()).done).toBe(true);
 
-  const resumed = broker.tail('rt-tail', { fromId: ids[0], blockMs: 100 });
+  const resumed = file.broker.tail('rt-tail', { fromId: ids[0], blockMs: 100 });
   const after: string[] = [];
   for await (const entry of resumed) {
     after.push(entry.id);
@@ -109,9 +101,9 @@ test('tail follows new entries from "$" and resumes from a given id without gap 
 });
 
 test('stats report length, pending, lag and the oldest pending age of each group', async () => {
-  const ids = await broker.publish('rt-stats', [message(1), message(2), message(3), message(4)]);
+  const ids = await file.broker.publish('rt-stats', [message(1), message(2), message(3), message(4)]);
   let calls = 0;
-  const consumer = broker.consume(
+  const consumer = file.broker.consume(
     'rt-stats',
     'slow',
     () => {
@@ -122,7 +114,7 @@ test('stats report length, pending, lag and the oldest pending age of each group
   );
   await waitFor(() => calls >= 3, { what: 'first batch handled' });
   await consumer.stop();
-  const stats = await broker.stats('rt-stats');
+  const stats = await file.broker.stats('rt-stats');
   expect(stats).toMatchObject({ channel: 'rt-stats', length: 4, firstId: ids[0], lastId: ids[3] });
   const [group] = stats.groups;
   expect(group).toMatchObject({ name: 'slow', consumers: 1, oldestPendingId: ids[0] });
@@ -131,17 +123,17 @@ test('stats report length, pending, lag and the oldest pending age of each group
   expect(group!.lag).toBe(4 - group!.pending);
   expect(group!.oldestPendingAgeMs).toBeGreaterThanOrEqual(0);
 
-  const empty = await broker.stats('rt-never-used');
+  const empty = await file.broker.stats('rt-never-used');
   expect(empty).toEqual({ channel: 'rt-never-used', length: 0, firstId: null, lastId: null, groups: [] });
 });
 
 test('stop() lets the batch in flight finish and be acked, and reads nothing more', async () => {
-  await broker.publish('rt-stop', [message(1), message(2)]);
+  await file.broker.publish('rt-stop', [message(1), message(2)]);
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
   let entered = false;
   let finished = false;
-  const consumer = broker.consume(
+  const consumer = file.broker.consume(
     'rt-stop',
     'stopper',
     async () => {
@@ -153,10 +145,10 @@ test('stop() lets the batch in flight finish and be acked, and reads nothing mor
   );
   await waitFor(() => entered, { what: 'handler entered' });
   const stopping = consumer.stop();
-  await broker.publish('rt-stop', message(3));
+  await file.broker.publish('rt-stop', message(3));
   release();
   await stopping;
   expect(finished).toBe(true);
-  const [group] = (await broker.stats('rt-stop')).groups;
+  const [group] = (await file.broker.stats('rt-stop')).groups;
   expect(group).toMatchObject({ pending: 0, lag: 1 });
 });

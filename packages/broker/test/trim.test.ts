@@ -1,29 +1,20 @@
-import { redisUrl, testPrefix, waitFor } from '@mupets/testkit';
-import type { Broker } from '@mupets/broker';
-import { message, openBroker, readStream } from './helpers';
+import { redisUrl, waitFor } from '@mupets/testkit';
+import { brokerPerFile, message, readStream } from './helpers';
 
-const prefix = testPrefix(__filename);
-let broker: Broker;
-
-beforeAll(async () => {
-  broker = await openBroker(prefix);
-});
-
-afterAll(async () => {
-  await broker.close();
-});
+const file = brokerPerFile(__filename);
+const prefix = file.prefix;
 
 test('trimming with a slow group never removes entries it has not acked', async () => {
-  const ids = await broker.publish(
+  const ids = await file.broker.publish(
     'trim-slow',
     Array.from({ length: 1000 }, (_, i) => message(i)),
   );
   // fast group acks everything; slow group acks 300, is busy with the next 100, has not read the rest
-  const fast = broker.consume('trim-slow', 'fast', () => undefined, { blockMs: 50, batchSize: 500 });
+  const fast = file.broker.consume('trim-slow', 'fast', () => undefined, { blockMs: 50, batchSize: 500 });
   let slowBatches = 0;
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
-  const slow = broker.consume(
+  const slow = file.broker.consume(
     'trim-slow',
     'slow',
     async () => {
@@ -38,7 +29,7 @@ test('trimming with a slow group never removes entries it has not acked', async 
   try {
     await waitFor(
       async () => {
-        const stats = await broker.stats('trim-slow');
+        const stats = await file.broker.stats('trim-slow');
         const byName = Object.fromEntries(stats.groups.map((g) => [g.name, g]));
         return byName.fast?.lag === 0 && byName.fast.pending === 0 && byName.slow?.pending === 100;
       },
@@ -46,13 +37,13 @@ test('trimming with a slow group never removes entries it has not acked', async 
     );
     await fast.stop();
 
-    const result = await broker.trim('trim-slow', { maxLen: 10 });
+    const result = await file.broker.trim('trim-slow', { maxLen: 10 });
     expect(result).toEqual({ removed: 300, heldBackByGroup: true });
     const left = await readStream(redisUrl(), `${prefix}trim-slow`);
     // the slow group's oldest pending entry (its 301st) is the first one kept
     expect(left.map((e) => e.id)).toEqual(ids.slice(300));
 
-    const byAge = await broker.trim('trim-slow', { maxAgeMs: 0 });
+    const byAge = await file.broker.trim('trim-slow', { maxAgeMs: 0 });
     expect(byAge).toEqual({ removed: 0, heldBackByGroup: true });
   } finally {
     release();
@@ -61,31 +52,31 @@ test('trimming with a slow group never removes entries it has not acked', async 
 });
 
 test('with every group caught up, trimming reaches its target, by length and by age', async () => {
-  const ids = await broker.publish(
+  const ids = await file.broker.publish(
     'trim-done',
     Array.from({ length: 500 }, (_, i) => message(i)),
   );
-  const consumer = broker.consume('trim-done', 'all', () => undefined, { blockMs: 50, batchSize: 500 });
-  await waitFor(async () => (await broker.stats('trim-done')).groups[0]?.lag === 0, { what: 'group caught up' });
+  const consumer = file.broker.consume('trim-done', 'all', () => undefined, { blockMs: 50, batchSize: 500 });
+  await waitFor(async () => (await file.broker.stats('trim-done')).groups[0]?.lag === 0, { what: 'group caught up' });
   await consumer.stop();
 
-  expect(await broker.trim('trim-done', { maxLen: 120 })).toEqual({ removed: 380, heldBackByGroup: false });
+  expect(await file.broker.trim('trim-done', { maxLen: 120 })).toEqual({ removed: 380, heldBackByGroup: false });
   expect((await readStream(redisUrl(), `${prefix}trim-done`)).map((e) => e.id)).toEqual(ids.slice(380));
-  expect(await broker.trim('trim-done', { maxAgeMs: 0 })).toEqual({ removed: 120, heldBackByGroup: false });
-  expect((await broker.stats('trim-done')).length).toBe(0);
+  expect(await file.broker.trim('trim-done', { maxAgeMs: 0 })).toEqual({ removed: 120, heldBackByGroup: false });
+  expect((await file.broker.stats('trim-done')).length).toBe(0);
 });
 
 test('entries a group has not read yet are never trimmed', async () => {
-  const ids = await broker.publish(
+  const ids = await file.broker.publish(
     'trim-unread',
     Array.from({ length: 50 }, (_, i) => message(i)),
   );
-  const consumer = broker.consume('trim-unread', 'late', () => undefined, { blockMs: 50, startId: '$' });
+  const consumer = file.broker.consume('trim-unread', 'late', () => undefined, { blockMs: 50, startId: '$' });
   // the group exists from "$": nothing to read, nothing pending, last delivered = the newest entry
-  await waitFor(async () => (await broker.stats('trim-unread')).groups.length === 1, { what: 'group created' });
+  await waitFor(async () => (await file.broker.stats('trim-unread')).groups.length === 1, { what: 'group created' });
   await consumer.stop();
-  const more = await broker.publish('trim-unread', [message(50), message(51)]);
-  const result = await broker.trim('trim-unread', { maxLen: 0 });
+  const more = await file.broker.publish('trim-unread', [message(50), message(51)]);
+  const result = await file.broker.trim('trim-unread', { maxLen: 0 });
   expect(result.removed).toBe(50);
   expect(result.heldBackByGroup).toBe(true);
   const left = (await readStream(redisUrl(), `${prefix}trim-unread`)).map((e) => e.id);
