@@ -1,6 +1,7 @@
 import './global-setup';
 
 export default async function globalTeardown(): Promise<void> {
-  await globalThis.__MUPETS_REDIS__?.destroy();
+  await Promise.all([globalThis.__MUPETS_REDIS__?.destroy(), globalThis.__MUPETS_ORIENTDB__?.destroy()]);
   globalThis.__MUPETS_REDIS__ = undefined;
+  globalThis.__MUPETS_ORIENTDB__ = undefined;
 }

@@ -12,3 +12,35 @@ export function redisUrl(): string {
   }
   return url;
 }
+
+export {
+  startOrientDbServer,
+  assertOrientDbInstalled,
+  orientDbHome,
+  ORIENTDB_VERSION,
+  type OrientDbServer,
+  type OrientDbServerOptions,
+} from './orientdb-server';
+
+/** Connection settings of the OrientDB server the integration global setup started. */
+export function orientDbServerConfig(): { host: string; port: number; username: string; password: string } {
+  const { ORIENTDB_HOST, ORIENTDB_PORT, ORIENTDB_USER, ORIENTDB_PASSWORD } = process.env;
+  if (!ORIENTDB_PORT || !ORIENTDB_PASSWORD) {
+    throw new Error('ORIENTDB_PORT is not set: run integration tests through jest (its global setup starts OrientDB)');
+  }
+  return {
+    host: ORIENTDB_HOST ?? '127.0.0.1',
+    port: Number(ORIENTDB_PORT),
+    username: ORIENTDB_USER ?? 'root',
+    password: ORIENTDB_PASSWORD,
+  };
+}
+
+/** A database name of its own for a test file (OrientDB names: letters, digits, _ and -). */
+export function testDatabase(testFile: string): string {
+  const base = testFile
+    .replace(/^.*[\\/]/, '')
+    .replace(/\.test\.ts$/, '')
+    .replace(/[^a-zA-Z0-9]/g, '_');
+  return `t_${base}_${Math.random().toString(36).slice(2, 8)}`;
+}
