@@ -1,0 +1,45 @@
+import { OrientConnection, type OrientConfig } from './connection';
+import { silentLogger, type ArchiveLogger } from './logger';
+import { counts, findById, search, type Bucket, type CountQuery, type SearchPage, type SearchQuery } from './query';
+import type { ArchivedMessage, ArchiveInput } from './record';
+import { deleteOlderThan } from './retention';
+import { bootstrapSchema } from './schema';
+import { writeBatch, type WriteResult } from './writer';
+
+export interface ArchiveOptions extends OrientConfig {
+  logger?: ArchiveLogger;
+}
+
+/** The message archive. The only door to OrientDB: services never see the driver. */
+export interface Archive {
+  /** Creates the database if missing and applies pending migrations; returns the schema version. */
+  bootstrap(): Promise<number>;
+  /** Throws ArchiveUnavailableError unless OrientDB answers. */
+  ping(): Promise<void>;
+  write(batch: readonly ArchiveInput[]): Promise<WriteResult>;
+  /** Throws ArchiveQueryError (naming the field and rule) on bad input. */
+  search(query?: SearchQuery): Promise<SearchPage>;
+  counts(query: CountQuery): Promise<Bucket[]>;
+  findById(channel: string, id: string): Promise<ArchivedMessage | null>;
+  /** Retention: deletes records older than `cutoff`, in batches; returns how many. */
+  deleteOlderThan(cutoff: Date, batchSize?: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** An archive on one OrientDB database; connects on first use. */
+export function createArchive(options: ArchiveOptions): Archive {
+  const logger = options.logger ?? silentLogger;
+  const conn = new OrientConnection(options, logger);
+  return {
+    bootstrap: () => bootstrapSchema(conn, logger),
+    ping: async () => {
+      await conn.query('SELECT 1 AS ok');
+    },
+    write: (batch) => writeBatch(conn, batch),
+    search: (query) => search(conn, query),
+    counts: (query) => counts(conn, query),
+    findById: (channel, id) => findById(conn, channel, id),
+    deleteOlderThan: (cutoff, batchSize) => deleteOlderThan(conn, cutoff, batchSize),
+    close: () => conn.close(),
+  };
+}

@@ -1,0 +1,224 @@
+import { LEVELS } from '@mupets/broker';
+import { z } from 'zod';
+import type { OrientConnection } from './connection';
+import { ArchiveQueryError } from './errors';
+import { decodeCursor, fromRow, minuteOf, type ArchivedMessage } from './record';
+import { COUNT_CLASS, MESSAGE_CLASS } from './schema';
+
+const MAX_LIMIT = 1000;
+const MAX_BUCKETS = 10_080; // a week of minutes
+const MAX_TEXT = 200;
+
+const NAME = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 chars of a-z 0-9 . _ -');
+const time = z.union([z.date(), z.iso.datetime({ offset: true })]).transform((value) => new Date(value));
+
+const filterShape = {
+  from: time.optional(),
+  to: time.optional(),
+  channel: NAME.optional(),
+  service: z.string().min(1).max(128).optional(),
+  level: z.enum(LEVELS).optional(),
+  type: z.string().min(1).max(128).optional(),
+  text: z.string().max(MAX_TEXT).optional(),
+};
+
+const searchSchema = z.strictObject({
+  ...filterShape,
+  limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(100),
+  /** A cursor from a previous page: records strictly older than it. */
+  before: z.string().max(1024).optional(),
+  /** Start below this broker id of `channel` (the live view's oldest line). */
+  beforeBrokerId: z.string().min(1).max(64).optional(),
+});
+
+const countSchema = z.strictObject({
+  ...filterShape,
+  from: time,
+  to: time,
+  bucket: z.enum(['minute', 'hour', 'day']).default('minute'),
+});
+
+export type SearchQuery = z.input<typeof searchSchema>;
+export type CountQuery = z.input<typeof countSchema>;
+
+export interface SearchPage {
+  /** Newest first. */
+  readonly records: ArchivedMessage[];
+  /** Pass as `before` for the next (older) page; null when this was the last. */
+  readonly next: string | null;
+}
+
+export interface Bucket {
+  /** Start of the bucket, ISO-8601 UTC. */
+  readonly start: string;
+  readonly count: number;
+}
+
+function parse<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    throw new ArchiveQueryError(
+      parsed.error.issues.map((issue) => ({
+        field: issue.path.map(String).join('.') || '(query)',
+        rule: issue.code,
+        message: issue.message,
+      })),
+    );
+  }
+  return parsed.data;
+}
+
+type Filters = z.output<z.ZodObject<typeof filterShape>>;
+
+/**
+ * WHERE clauses for the filters: fixed text with placeholders only; the values go in `params`.
+ * Returns the ORDER BY that lets OrientDB walk an index backwards instead of sorting.
+ */
+function whereClauses(filters: Filters, params: Record<string, unknown>): { where: string[]; orderBy: string } {
+  const where: string[] = [];
+  const add = (clause: string, name: string, value: unknown): void => {
+    where.push(clause);
+    params[name] = value;
+  };
+  if (filters.from) add('tk >= :from', 'from', filters.from.toISOString());
+  if (filters.to) add('tk < :to', 'to', filters.to.toISOString());
+  if (filters.channel) add('channel = :channel', 'channel', filters.channel);
+  if (filters.service) add('service = :service', 'service', filters.service);
+  if (filters.level) add('level = :level', 'level', filters.level);
+  if (filters.type) add('type = :type', 'type', filters.type);
+  const text = filters.text === undefined ? undefined : luceneQuery(filters.text);
+  if (text) add(`SEARCH_INDEX('${MESSAGE_CLASS}.message', :text) = true`, 'text', text);
+  const orderBy = filters.service ? 'service DESC, tk DESC' : filters.level ? 'level DESC, tk DESC' : 'tk DESC';
+  return { where, orderBy };
+}
+
+/**
+ * The user's words as a Lucene query that matches records containing all of them: each word is
+ * quoted, so Lucene operators and syntax in the input are plain text.
+ */
+export function luceneQuery(text: string): string | undefined {
+  const words = text
+    .split(/\s+/)
+    .map((word) => word.replace(/["\\]/g, ''))
+    .filter((word) => word.length > 0)
+    .slice(0, 16);
+  return words.length === 0 ? undefined : words.map((word) => `+"${word}"`).join(' ');
+}
+
+export async function search(conn: OrientConnection, input: unknown): Promise<SearchPage> {
+  const query = parse(searchSchema, input ?? {});
+  const params: Record<string, unknown> = {};
+  const { where, orderBy } = whereClauses(query, params);
+  const before = await resolveBefore(conn, query);
+  if (before) {
+    where.push('tk < :cursor');
+    params.cursor = before;
+  }
+  params.limit = query.limit + 1;
+  const sql =
+    `SELECT FROM ${MESSAGE_CLASS}` +
+    (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
+    ` ORDER BY ${orderBy} LIMIT :limit`;
+  const rows = await conn.query<Record<string, unknown>>(sql, params);
+  const records = rows.slice(0, query.limit).map(fromRow);
+  const last = records[records.length - 1];
+  return { records, next: rows.length > query.limit && last ? last.cursor : null };
+}
+
+async function resolveBefore(
+  conn: OrientConnection,
+  query: z.output<typeof searchSchema>,
+): Promise<string | undefined> {
+  if (query.before !== undefined) {
+    const tk = decodeCursor(query.before);
+    if (!tk) {
+      throw new ArchiveQueryError([{ field: 'before', rule: 'cursor', message: 'not a cursor from this archive' }]);
+    }
+    return tk;
+  }
+  if (query.beforeBrokerId === undefined) {
+    return undefined;
+  }
+  if (!query.channel) {
+    throw new ArchiveQueryError([
+      { field: 'channel', rule: 'required', message: 'required with beforeBrokerId (broker ids are per channel)' },
+    ]);
+  }
+  const rows = await conn.query<{ tk: string }>(
+    `SELECT tk FROM ${MESSAGE_CLASS} WHERE channel = :channel AND brokerId = :brokerId`,
+    { channel: query.channel, brokerId: query.beforeBrokerId },
+  );
+  if (rows[0]) {
+    return rows[0].tk;
+  }
+  // not archived yet: a Redis stream id starts with its arrival time in ms
+  const ms = /^(\d{1,15})-\d+$/.exec(query.beforeBrokerId)?.[1];
+  if (ms === undefined) {
+    throw new ArchiveQueryError([
+      { field: 'beforeBrokerId', rule: 'unknown', message: 'no archived record has this broker id' },
+    ]);
+  }
+  return new Date(Number(ms)).toISOString();
+}
+
+const BUCKET_CHARS = { minute: 16, hour: 13, day: 10 } as const;
+const BUCKET_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
+
+/**
+ * Counts per time bucket over [from, to), every bucket listed (zeros included). Buckets are whole
+ * minutes, hours or days (UTC): a range that starts or ends inside one counts all of it. Without
+ * a text filter this reads the per-minute counts the writer keeps; with one it counts matches.
+ */
+export async function counts(conn: OrientConnection, input: unknown): Promise<Bucket[]> {
+  const query = parse(countSchema, input);
+  const step = BUCKET_MS[query.bucket];
+  const first = Math.floor(query.from.getTime() / step) * step;
+  const end = Math.ceil(query.to.getTime() / step) * step;
+  const issues = [];
+  if (query.to.getTime() <= query.from.getTime()) {
+    issues.push({ field: 'to', rule: 'after_from', message: 'must be after from' });
+  } else if ((end - first) / step > MAX_BUCKETS) {
+    issues.push({ field: 'bucket', rule: 'max_buckets', message: `range holds more than ${MAX_BUCKETS} buckets` });
+  }
+  if (issues.length > 0) {
+    throw new ArchiveQueryError(issues);
+  }
+  const params: Record<string, unknown> = { len: BUCKET_CHARS[query.bucket] };
+  let rows: Array<{ b: string; c: number }>;
+  if (query.text !== undefined && luceneQuery(query.text)) {
+    const { where } = whereClauses({ ...query, from: new Date(first), to: new Date(end) }, params);
+    rows = await conn.query(
+      `SELECT tk.left(:len) AS b, count(*) AS c FROM ${MESSAGE_CLASS} WHERE ${where.join(' AND ')} GROUP BY b`,
+      params,
+    );
+  } else {
+    const where = ['bucket >= :fromBucket', 'bucket <= :toBucket'];
+    params.fromBucket = minuteOf(new Date(first));
+    params.toBucket = minuteOf(new Date(end - 1));
+    for (const field of ['channel', 'service', 'level', 'type'] as const) {
+      if (query[field] !== undefined) {
+        where.push(`${field} = :${field}`);
+        params[field] = query[field];
+      }
+    }
+    rows = await conn.query(
+      `SELECT bucket.left(:len) AS b, sum(n) AS c FROM ${COUNT_CLASS} WHERE ${where.join(' AND ')} GROUP BY b`,
+      params,
+    );
+  }
+  const byStart = new Map(rows.map((row) => [row.b, Number(row.c)]));
+  const buckets: Bucket[] = [];
+  for (let start = first; start < end; start += step) {
+    const iso = new Date(start).toISOString();
+    buckets.push({ start: iso, count: byStart.get(iso.slice(0, BUCKET_CHARS[query.bucket])) ?? 0 });
+  }
+  return buckets;
+}
+
+/** One record by channel and envelope id, or null. */
+export async function findById(conn: OrientConnection, channel: string, id: string): Promise<ArchivedMessage | null> {
+  const rows = await conn.query<Record<string, unknown>>(`SELECT FROM ${MESSAGE_CLASS} WHERE uid = :uid`, {
+    uid: `${channel}/${id}`,
+  });
+  return rows[0] ? fromRow(rows[0]) : null;
+}

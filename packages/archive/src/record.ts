@@ -1,0 +1,126 @@
+import type { Envelope, Level } from '@mupets/broker';
+
+/** What the archiver hands to the writer: a message as read from a channel. */
+export interface ArchiveInput {
+  /** The broker's id for the entry (e.g. a Redis stream id). */
+  readonly brokerId: string;
+  readonly channel: string;
+  readonly envelope: Envelope;
+}
+
+/** A record as the query API returns it. */
+export interface ArchivedMessage {
+  /** The envelope id. */
+  readonly id: string;
+  readonly channel: string;
+  readonly brokerId: string;
+  /** The envelope's `ts`, ISO-8601 UTC with milliseconds. */
+  readonly ts: string;
+  readonly type: string;
+  readonly service: string;
+  readonly instance?: string;
+  readonly host?: string;
+  readonly level?: Level;
+  readonly message?: string;
+  readonly data?: Record<string, unknown>;
+  /** Keyset cursor of this record: pass it as `before` to get the records older than it. */
+  readonly cursor: string;
+}
+
+/** A row of the `Message` class, as written. `data` is the JSON text of the envelope's data. */
+export interface MessageRow {
+  uid: string;
+  eid: string;
+  channel: string;
+  brokerId: string;
+  tk: string;
+  ts: Date;
+  service: string;
+  instance: string | null;
+  host: string | null;
+  level: string | null;
+  type: string;
+  message: string | null;
+  data: string | null;
+}
+
+export const ROW_COLUMNS = [
+  'uid', 'eid', 'channel', 'brokerId', 'tk', 'ts', 'service', 'instance', 'host', 'level', 'type', 'message', 'data',
+] as const satisfies ReadonlyArray<keyof MessageRow>; // prettier-ignore
+
+/** Channel names never contain `/`, so `<channel>/<envelope id>` is unique per channel. */
+export function uidOf(channel: string, envelopeId: string): string {
+  return `${channel}/${envelopeId}`;
+}
+
+/**
+ * The sort key: `<ts as 24-char ISO>|<uid>`. Sorting it as a string sorts by (ts, uid), so one
+ * index serves time ranges, newest-first order and the keyset cursor.
+ */
+export function sortKey(ts: Date, uid: string): string {
+  return `${ts.toISOString()}|${uid}`;
+}
+
+export function toRow(input: ArchiveInput): MessageRow {
+  const { envelope, channel, brokerId } = input;
+  const ts = new Date(envelope.ts);
+  const uid = uidOf(channel, envelope.id);
+  return {
+    uid,
+    eid: envelope.id,
+    channel,
+    brokerId,
+    tk: sortKey(ts, uid),
+    ts,
+    service: envelope.source.service,
+    instance: envelope.source.instance ?? null,
+    host: envelope.source.host ?? null,
+    level: envelope.level ?? null,
+    type: envelope.type,
+    message: envelope.message ?? null,
+    data: envelope.data === undefined ? null : JSON.stringify(envelope.data),
+  };
+}
+
+/** A stored row back into the API's shape (absent fields left out, `data` parsed). */
+export function fromRow(row: Record<string, unknown>): ArchivedMessage {
+  const text = (key: string): string | undefined => (typeof row[key] === 'string' ? row[key] : undefined);
+  const tk = text('tk') ?? '';
+  const ts = row.ts instanceof Date ? row.ts.toISOString() : tk.slice(0, 24);
+  const record: Record<string, unknown> = {
+    id: text('eid'),
+    channel: text('channel'),
+    brokerId: text('brokerId'),
+    ts,
+    type: text('type'),
+    service: text('service'),
+    instance: text('instance'),
+    host: text('host'),
+    level: text('level'),
+    message: text('message'),
+    data: text('data') === undefined ? undefined : (JSON.parse(text('data')!) as Record<string, unknown>),
+    cursor: encodeCursor(tk),
+  };
+  for (const key of Object.keys(record)) {
+    if (record[key] === undefined) {
+      delete record[key];
+    }
+  }
+  return record as unknown as ArchivedMessage;
+}
+
+/** Cursors are opaque to clients: base64url of the sort key. */
+export function encodeCursor(tk: string): string {
+  return Buffer.from(tk, 'utf8').toString('base64url');
+}
+
+/** The sort key inside a cursor, or undefined when the cursor is not one of ours. */
+export function decodeCursor(cursor: string): string | undefined {
+  const tk = Buffer.from(cursor, 'base64url').toString('utf8');
+  return /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\|[a-z0-9][a-z0-9._-]*\/.+$/.test(tk) ? tk : undefined;
+}
+
+/** The per-minute bucket of a timestamp: `YYYY-MM-DDTHH:MM`. */
+export function minuteOf(ts: Date): string {
+  return ts.toISOString().slice(0, 16);
+}

@@ -1,0 +1,55 @@
+import type { OrientConnection } from './connection';
+import { minuteOf } from './record';
+import { COUNT_CLASS, MESSAGE_CLASS } from './schema';
+
+/**
+ * Deletes every record whose `ts` is before `cutoff`, `batchSize` at a time (each batch a short
+ * transaction, so writers are never blocked long), then drops the counts of the minutes that are
+ * gone and recounts the minute the cutoff falls in. Returns how many records were deleted.
+ */
+export async function deleteOlderThan(conn: OrientConnection, cutoff: Date, batchSize = 5000): Promise<number> {
+  const before = cutoff.toISOString();
+  let deleted = 0;
+  for (;;) {
+    const [row] = await conn.command<{ count: number }>(`DELETE FROM ${MESSAGE_CLASS} WHERE tk < :cutoff LIMIT :n`, {
+      cutoff: before,
+      n: batchSize,
+    });
+    const count = Number(row?.count ?? 0);
+    deleted += count;
+    if (count < batchSize) {
+      break;
+    }
+  }
+  const minute = minuteOf(cutoff);
+  await conn.command(`DELETE FROM ${COUNT_CLASS} WHERE bucket < :minute`, { minute });
+  if (cutoff.getTime() % 60_000 !== 0) {
+    await recountMinute(conn, minute);
+  }
+  return deleted;
+}
+
+async function recountMinute(conn: OrientConnection, minute: string): Promise<void> {
+  const start = `${minute}:00.000Z`;
+  const end = new Date(new Date(start).getTime() + 60_000).toISOString();
+  const groups = await conn.query<{ channel: string; service: string; level: string | null; type: string; n: number }>(
+    `SELECT channel, service, level, type, count(*) AS n FROM ${MESSAGE_CLASS} ` +
+      'WHERE tk >= :start AND tk < :end GROUP BY channel, service, level, type',
+    { start, end },
+  );
+  const params: Record<string, unknown> = { minute };
+  const inserts = groups.map((group, i) => {
+    Object.assign(params, {
+      [`c${i}`]: group.channel,
+      [`s${i}`]: group.service,
+      [`l${i}`]: group.level ?? '',
+      [`t${i}`]: group.type,
+      [`n${i}`]: Number(group.n),
+    });
+    return `INSERT INTO ${COUNT_CLASS} SET bucket = :minute, channel = :c${i}, service = :s${i}, level = :l${i}, type = :t${i}, n = :n${i};`;
+  });
+  await conn.script(
+    ['BEGIN;', `DELETE FROM ${COUNT_CLASS} WHERE bucket = :minute;`, ...inserts, 'COMMIT;'].join('\n'),
+    params,
+  );
+}

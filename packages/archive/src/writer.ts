@@ -1,0 +1,162 @@
+import { classifyFailure, reasonOf } from './classify';
+import type { OrientConnection } from './connection';
+import { minuteOf, ROW_COLUMNS, toRow, type ArchiveInput, type MessageRow } from './record';
+import { rowProblem } from './record-limits';
+import { COUNT_CLASS, MESSAGE_CLASS } from './schema';
+
+export interface RejectedInput {
+  readonly input: ArchiveInput;
+  /** Why it was refused: names the field and the rule. */
+  readonly reason: string;
+}
+
+export interface WriteResult {
+  /** Records newly stored. */
+  readonly stored: number;
+  /** Inputs already in the archive (a redelivery), not stored again. */
+  readonly duplicates: number;
+  /** Inputs the archive refuses for good (bad data); everything else of the batch is stored. */
+  readonly rejected: readonly RejectedInput[];
+}
+
+interface Pending {
+  readonly input: ArchiveInput;
+  readonly row: MessageRow;
+}
+
+const MAX_ATTEMPTS = 6;
+
+/**
+ * Stores a batch in one round trip: one transaction first looks for records already there (a
+ * redelivery) and, if there are none, inserts every record and bumps the per-minute counts, so
+ * the two never disagree. If some are there it writes nothing and names them; the batch goes
+ * again without them. Rows the schema would refuse are held out before writing and reported in
+ * `rejected`. Throws ArchiveUnavailableError when OrientDB cannot be reached: then nothing of the
+ * batch may be assumed stored (writing it again is safe).
+ */
+export async function writeBatch(conn: OrientConnection, inputs: readonly ArchiveInput[]): Promise<WriteResult> {
+  const seen = new Set<string>();
+  const pending: Pending[] = [];
+  const rejected: RejectedInput[] = [];
+  for (const input of inputs) {
+    const row = toRow(input);
+    const problem = rowProblem(row);
+    if (problem) {
+      rejected.push({ input, reason: problem });
+    } else if (!seen.has(row.uid)) {
+      seen.add(row.uid);
+      pending.push({ input, row });
+    }
+  }
+  const result = await store(conn, pending);
+  return {
+    stored: result.stored,
+    duplicates: result.duplicates + inputs.length - rejected.length - pending.length,
+    rejected: [...rejected, ...result.rejected],
+  };
+}
+
+async function store(conn: OrientConnection, items: readonly Pending[]): Promise<WriteResult> {
+  let pending = items;
+  let duplicates = 0;
+  for (let attempt = 1; ; attempt++) {
+    if (pending.length === 0) {
+      return { stored: 0, duplicates, rejected: [] };
+    }
+    try {
+      const { script, params } = insertScript(pending.map((p) => p.row));
+      const existing = new Set(
+        (await conn.script<{ uid?: string }>(script, params)).flatMap((r) => (r.uid === undefined ? [] : [r.uid])),
+      );
+      if (existing.size === 0) {
+        return { stored: pending.length, duplicates, rejected: [] };
+      }
+      duplicates += existing.size;
+      pending = pending.filter((p) => !existing.has(p.row.uid));
+    } catch (error) {
+      const kind = classifyFailure(error);
+      if (kind === 'rejected' && pending.length > 1) {
+        return storeOneByOne(conn, pending, duplicates);
+      } else if (kind === 'rejected') {
+        return { stored: 0, duplicates, rejected: [{ input: pending[0]!.input, reason: reasonOf(error) }] };
+      } else if ((kind !== 'conflict' && kind !== 'duplicate') || attempt >= MAX_ATTEMPTS) {
+        // duplicate: another replica stored one of these at the same instant; look again
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.random() * 50));
+    }
+  }
+}
+
+/**
+ * OrientDB refused something the writer's own checks let through: find it by writing each record
+ * in a transaction of its own (a one-record transaction that fails leaves nothing behind).
+ */
+async function storeOneByOne(
+  conn: OrientConnection,
+  pending: readonly Pending[],
+  duplicates: number,
+): Promise<WriteResult> {
+  let stored = 0;
+  const rejected: RejectedInput[] = [];
+  for (const item of pending) {
+    const result = await store(conn, [item]);
+    stored += result.stored;
+    duplicates += result.duplicates;
+    rejected.push(...result.rejected);
+  }
+  return { stored, duplicates, rejected };
+}
+
+/**
+ * The transaction for a batch. Only placeholders (`:v0_3`, `:c2`) are written into the text;
+ * every value travels as a parameter. Returns the uids already stored (nothing written then).
+ */
+export function insertScript(rows: readonly MessageRow[]): { script: string; params: Record<string, unknown> } {
+  const params: Record<string, unknown> = { uids: rows.map((row) => row.uid) };
+  const tuples = rows.map((row, r) => {
+    const names = ROW_COLUMNS.map((column, c) => {
+      params[`v${r}_${c}`] = row[column];
+      return `:v${r}_${c}`;
+    });
+    return `(${names.join(', ')})`;
+  });
+  const counts = new Map<string, { bucket: string; row: MessageRow; n: number }>();
+  for (const row of rows) {
+    const bucket = minuteOf(row.ts);
+    const key = JSON.stringify([bucket, row.channel, row.service, row.level ?? '', row.type]);
+    const entry = counts.get(key);
+    if (entry) {
+      entry.n++;
+    } else {
+      counts.set(key, { bucket, row, n: 1 });
+    }
+  }
+  const bumps = [...counts.values()].map(({ bucket, row, n }, i) => {
+    Object.assign(params, {
+      [`n${i}`]: n,
+      [`b${i}`]: bucket,
+      [`c${i}`]: row.channel,
+      [`s${i}`]: row.service,
+      [`l${i}`]: row.level ?? '',
+      [`t${i}`]: row.type,
+    });
+    return (
+      `UPDATE ${COUNT_CLASS} SET n = ifnull(n, 0) + :n${i} UPSERT ` +
+      `WHERE bucket = :b${i} AND channel = :c${i} AND service = :s${i} AND level = :l${i} AND type = :t${i};`
+    );
+  });
+  const script = [
+    'BEGIN;',
+    `LET $existing = SELECT uid FROM ${MESSAGE_CLASS} WHERE uid IN :uids;`,
+    'IF ($existing.size() > 0) {',
+    '  ROLLBACK;',
+    '  RETURN $existing;',
+    '}',
+    `INSERT INTO ${MESSAGE_CLASS} (${ROW_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')};`,
+    ...bumps,
+    'COMMIT;',
+    'RETURN [];',
+  ].join('\n');
+  return { script, params };
+}
