@@ -1,5 +1,6 @@
 import { classifyFailure, reasonOf } from './classify';
 import type { OrientConnection } from './connection';
+import { ArchiveUnavailableError } from './errors';
 import { minuteOf, ROW_COLUMNS, toRow, type ArchiveInput, type MessageRow } from './record';
 import { rowProblem } from './record-limits';
 import { COUNT_CLASS, MESSAGE_CLASS } from './schema';
@@ -25,6 +26,8 @@ interface Pending {
 }
 
 const MAX_ATTEMPTS = 6;
+/** What the script returns once its transaction committed; anything else is not a confirmation. */
+const COMMITTED = 'committed';
 
 /**
  * Stores a batch in one round trip: one transaction first looks for records already there (a
@@ -65,11 +68,14 @@ async function store(conn: OrientConnection, items: readonly Pending[]): Promise
     }
     try {
       const { script, params } = insertScript(pending.map((p) => p.row));
-      const existing = new Set(
-        (await conn.script<{ uid?: string }>(script, params)).flatMap((r) => (r.uid === undefined ? [] : [r.uid])),
-      );
-      if (existing.size === 0) {
+      const reply = await conn.script<{ uid?: unknown; value?: unknown }>(script, params);
+      if (reply.length === 1 && reply[0]!.value === COMMITTED) {
         return { stored: pending.length, duplicates, rejected: [] };
+      }
+      const existing = new Set(reply.flatMap((r) => (typeof r.uid === 'string' ? [r.uid] : [])));
+      if (existing.size === 0) {
+        // e.g. a reply cut short by a dying server: the commit is not confirmed, so neither is the write
+        throw new ArchiveUnavailableError(`OrientDB gave no confirmation of the commit: ${JSON.stringify(reply)}`);
       }
       duplicates += existing.size;
       pending = pending.filter((p) => !existing.has(p.row.uid));
@@ -156,7 +162,7 @@ export function insertScript(rows: readonly MessageRow[]): { script: string; par
     `INSERT INTO ${MESSAGE_CLASS} (${ROW_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')};`,
     ...bumps,
     'COMMIT;',
-    'RETURN [];',
+    `RETURN '${COMMITTED}';`,
   ].join('\n');
   return { script, params };
 }
