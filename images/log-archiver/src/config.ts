@@ -1,0 +1,52 @@
+import { envEnum, envInt, envUrl, loadConfig } from '@mupets/cargo';
+import { z } from 'zod';
+
+const channelList = z
+  .string()
+  .default('logs,events')
+  .transform((value) => value.split(',').map((channel) => channel.trim()))
+  .pipe(z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,47}$/, 'channel names: a-z 0-9 . _ -')).min(1));
+
+/** Every setting of the log-archiver, from the environment (secrets also from `*_FILE`). */
+export const configSchema = z.object({
+  REDIS_URL: envUrl({ protocols: ['redis:', 'rediss:'], default: 'redis://redis:6379' }),
+  BROKER_KEY_PREFIX: z.string().min(1).default('mupets:'),
+  ORIENTDB_HOST: z.string().min(1).default('orientdb'),
+  ORIENTDB_PORT: envInt({ min: 1, max: 65_535, default: 2424 }),
+  ORIENTDB_USER: z.string().min(1).default('root'),
+  ORIENTDB_PASSWORD: z.string().min(1),
+  ORIENTDB_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -')
+    .default('mupets'),
+  ARCHIVER_CHANNELS: channelList,
+  ARCHIVER_GROUP: z.string().min(1).default('log-archiver'),
+  /** Messages per read and per OrientDB transaction. */
+  ARCHIVER_BATCH_SIZE: envInt({ min: 1, max: 5000, default: 500 }),
+  /** The longest a read waits for the first message of a batch. */
+  ARCHIVER_MAX_WAIT_MS: envInt({ min: 10, max: 60_000, default: 1000 }),
+  /** A message pending this long (its archiver died) is taken over by another. */
+  ARCHIVER_MIN_IDLE_MS: envInt({ min: 1000, default: 60_000 }),
+  ARCHIVER_MAX_DELIVERIES: envInt({ min: 1, default: 10 }),
+  /** Records older than this many days are deleted; 0 keeps everything. */
+  ARCHIVER_RETENTION_DAYS: envInt({ min: 0, default: 30 }),
+  ARCHIVER_RETENTION_INTERVAL_MS: envInt({ min: 1000, default: 3_600_000 }),
+  /** After archiving, streams are trimmed to about this many entries (never un-acked ones); 0 never trims. */
+  ARCHIVER_STREAM_MAX_LEN: envInt({ min: 0, default: 1_000_000 }),
+  /**
+   * At start and after each OrientDB outage, the messages of this many ms before the last one read
+   * are written again (idempotent): OrientDB can lose its last second of commits when killed.
+   */
+  ARCHIVER_REPLAY_WINDOW_MS: envInt({ min: 0, default: 10_000 }),
+  HEALTH_PORT: envInt({ min: 0, max: 65_535, default: 8080 }),
+  HEALTH_HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: envEnum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const, 'info'),
+  LOG_FORMAT: envEnum(['json', 'pretty'] as const, 'json'),
+  SHUTDOWN_DEADLINE_MS: envInt({ min: 1000, default: 15_000 }),
+});
+
+export type ArchiverConfig = ReturnType<typeof loadArchiverConfig>;
+
+export function loadArchiverConfig(env: NodeJS.ProcessEnv = process.env) {
+  return loadConfig(configSchema, env);
+}
