@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command, from a fresh clone: installs what is missing (system packages when run as
 # root, npm dependencies), then lint, typecheck, format check, build, unit and integration tests. The
-# integration tests start their own servers (redis-server on free ports); nothing else is needed.
+# integration tests start their own servers on free ports: redis-server, and OrientDB (Java, with the
+# community distribution downloaded once from Maven Central into ~/.cache/mupets).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,8 @@ say() { printf '\n== %s\n' "$*"; }
 # --- system packages -------------------------------------------------------------------------
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
+command -v java >/dev/null || need+=(openjdk-17-jre-headless)
+command -v curl >/dev/null || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     say "installing ${need[*]}"
@@ -33,6 +36,9 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   say "npm ci"
   npm ci --no-audit --no-fund
 fi
+
+# --- servers the tests run, cached outside the repo ------------------------------------------
+./scripts/fetch-orientdb.sh >/dev/null
 
 say "lint";        npx eslint --max-warnings 0 .
 say "typecheck";   npx tsc -p tsconfig.json
