@@ -44,10 +44,6 @@ export interface MessageRow {
   data: string | null;
 }
 
-export const ROW_COLUMNS = [
-  'uid', 'eid', 'channel', 'brokerId', 'tk', 'ts', 'service', 'instance', 'host', 'level', 'type', 'message', 'data',
-] as const satisfies ReadonlyArray<keyof MessageRow>; // prettier-ignore
-
 /** Channel names never contain `/`, so `<channel>/<envelope id>` is unique per channel. */
 export function uidOf(channel: string, envelopeId: string): string {
   return `${channel}/${envelopeId}`;
