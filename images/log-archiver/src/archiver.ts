@@ -44,39 +44,38 @@ export interface Archiver {
  * records the archive refuses for good are dead-lettered with the reason; anything unexpected
  * fails the batch, and the broker retries it entry by entry and dead-letters after maxDeliveries.
  */
-export function startArchiver(options: ArchiverOptions): Archiver {
+export async function startArchiver(options: ArchiverOptions): Promise<Archiver> {
   const { broker, archive, logger } = options;
   const metrics = createMetrics(options);
   const stopping = new AbortController();
   let archiveUp = true;
 
-  let replaying: Promise<void> = Promise.resolve();
-  const replay = (why: string): void => {
+  // replays run in the channel's own handler (or before the consumers start), never beside a
+  // write of the same channel: two transactions racing on one uid would make one fail
+  const needsReplay = new Set<string>();
+  const replay = async (channel: string, why: string): Promise<void> => {
     if (options.replayWindowMs <= 0) {
       return;
     }
-    replaying = replaying.then(async () => {
-      for (const channel of options.channels) {
-        try {
-          const restored = await replayRecent({
-            broker,
-            archive,
-            channel,
-            group: options.group,
-            windowMs: options.replayWindowMs,
-            batchSize: options.batchSize,
-          });
-          metrics.restored.inc({ channel }, restored);
-          const log = restored > 0 ? logger.warn.bind(logger) : logger.info.bind(logger);
-          log('recent messages checked against the archive', { channel, why, restored });
-        } catch (error) {
-          logger.warn('replay of recent messages failed; it runs again after the next outage', {
-            channel,
-            error: error instanceof Error ? error.message : String(error),
-          });
-        }
-      }
-    });
+    try {
+      const restored = await replayRecent({
+        broker,
+        archive,
+        channel,
+        group: options.group,
+        windowMs: options.replayWindowMs,
+        batchSize: options.batchSize,
+      });
+      metrics.restored.inc({ channel }, restored);
+      const log = restored > 0 ? logger.warn.bind(logger) : logger.info.bind(logger);
+      log('recent messages checked against the archive', { channel, why, restored });
+    } catch (error) {
+      needsReplay.add(channel);
+      logger.warn('replay of recent messages failed; retried after the next batch', {
+        channel,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
   };
 
   const setUp = (up: boolean, error?: unknown): void => {
@@ -85,8 +84,8 @@ export function startArchiver(options: ArchiverOptions): Archiver {
       metrics.up.set(up ? 1 : 0);
       if (up) {
         logger.info('archive reachable again; archiving resumes');
-        replay('archive back after an outage');
       } else {
+        options.channels.forEach((channel) => needsReplay.add(channel));
         logger.warn('archive unreachable; messages wait in the stream until it is back', {
           error: error instanceof Error ? error.message : String(error),
         });
@@ -112,6 +111,9 @@ export function startArchiver(options: ArchiverOptions): Archiver {
         metrics.duplicates.inc({ channel }, result.duplicates);
         metrics.rejected.inc({ channel }, result.rejected.length);
         setUp(true);
+        if (needsReplay.delete(channel)) {
+          await replay(channel, 'archive back after an outage');
+        }
         for (const { input, reason } of result.rejected) {
           logger.warn('archive refused a message; dead-lettering it', { channel, id: input.brokerId, reason });
         }
@@ -134,6 +136,9 @@ export function startArchiver(options: ArchiverOptions): Archiver {
     }
   };
 
+  for (const channel of options.channels) {
+    await replay(channel, 'start');
+  }
   const consumers: Consumer[] = options.channels.map((channel) =>
     broker.consume(channel, options.group, handle, {
       batchSize: options.batchSize,
@@ -146,7 +151,6 @@ export function startArchiver(options: ArchiverOptions): Archiver {
     options.streamMaxLen > 0 ? every(60_000, () => trimStreams(options)) : undefined,
     options.retentionMs > 0 ? every(options.retentionIntervalMs, () => applyRetention(options)) : undefined,
   ];
-  replay('start');
   logger.info('archiver started', { channels: options.channels, group: options.group, batchSize: options.batchSize });
 
   return {
@@ -165,7 +169,6 @@ export function startArchiver(options: ArchiverOptions): Archiver {
       await Promise.race([stopped, sleep(2000, stopping.signal)]);
       stopping.abort();
       await stopped;
-      await replaying;
     },
   };
 }

@@ -59,7 +59,7 @@ void runService(async () => {
   schemaReady = true;
   logger.info('archive schema ready', { version, database: config.ORIENTDB_DATABASE });
 
-  const archiver = startArchiver({
+  const archiver = await startArchiver({
     broker,
     archive,
     logger,
