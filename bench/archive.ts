@@ -45,6 +45,10 @@ async function seed(url: string, prefix: string): Promise<void> {
   }
 }
 
+function pick(env: NodeJS.ProcessEnv, names: readonly string[]): Record<string, string> {
+  return Object.fromEntries(names.flatMap((name) => (env[name] ? [[name, env[name]]] : [])));
+}
+
 /** Runs the compiled archiver until the group has read and acked everything; returns seconds and peak RSS. */
 async function runArchiver(
   redisUrl: string,
@@ -67,7 +71,8 @@ async function runArchiver(
       HEALTH_HOST: '127.0.0.1',
       ARCHIVER_CHANNELS: 'logs',
       LOG_LEVEL: 'warn',
-      ...(process.env.ARCHIVER_BATCH_SIZE ? { ARCHIVER_BATCH_SIZE: process.env.ARCHIVER_BATCH_SIZE } : {}),
+      // knobs to try: batch size, consumers per channel, Node flags
+      ...pick(process.env, ['ARCHIVER_BATCH_SIZE', 'ARCHIVER_CONCURRENCY', 'NODE_OPTIONS']),
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -117,37 +122,53 @@ async function rawInsert(
   envelopes: readonly Envelope[],
   batchSize: number,
   method: RawMethod,
+  sessions: number,
 ): Promise<number> {
   const client = await OrientDBClient.connect({ host: orient.host, port: orient.port });
-  const pool = await client.sessions({ name: database, username: 'root', password: orient.password, pool: { max: 1 } });
-  const session = await pool.acquire();
+  const credentials = { name: database, username: 'root', password: orient.password };
+  const pool = await client.sessions({ ...credentials, pool: { max: sessions } });
   const started = performance.now();
-  for (let start = 0; start < envelopes.length; start += batchSize) {
-    const params: Record<string, unknown> = {};
-    const rows = envelopes.slice(start, start + batchSize).map((e, r) => {
-      const ts = new Date(e.ts);
-      const uid = `logs/${e.id}`;
-      return { uid, eid: e.id, channel: 'logs', brokerId: `${start + r}-0`, tk: `${ts.toISOString()}|${uid}`, ts,
-        service: e.source.service, instance: e.source.instance ?? null, host: e.source.host ?? null,
-        level: e.level ?? null, type: e.type, message: e.message ?? null, data: JSON.stringify(e.data) }; // prettier-ignore
-    });
-    let statements: string[];
-    if (method === 'values') {
-      const columns = Object.keys(rows[0]!) as Array<keyof (typeof rows)[number]>;
-      const tuples = rows.map(
-        (row, r) => `(${columns.map((c, k) => ((params[`v${r}_${k}`] = row[c]), `:v${r}_${k}`)).join(', ')})`,
-      );
-      statements = [`INSERT INTO Message (${columns.join(', ')}) VALUES ${tuples.join(', ')};`];
-    } else {
-      statements = rows.map((row, r) => ((params[`r${r}`] = row), `INSERT INTO Message CONTENT :r${r};`));
-    }
-    await session.batch(['BEGIN;', ...statements, 'COMMIT;'].join('\n'), { params }).all();
-  }
+  // `sessions` writers take batches in turn, each in a session of its own, like the archiver's consumers
+  await Promise.all(
+    Array.from({ length: sessions }, async (_, k) => {
+      const session = await pool.acquire();
+      for (let start = k * batchSize; start < envelopes.length; start += sessions * batchSize) {
+        const { script, params } = rawScript(envelopes.slice(start, start + batchSize), start, method);
+        await session.batch(script, { params }).all();
+      }
+      await session.close();
+    }),
+  );
   const seconds = (performance.now() - started) / 1000;
-  await session.close();
   await pool.close();
   await client.close();
   return envelopes.length / seconds;
+}
+
+function rawScript(
+  envelopes: readonly Envelope[],
+  offset: number,
+  method: RawMethod,
+): { script: string; params: Record<string, unknown> } {
+  const params: Record<string, unknown> = {};
+  const rows = envelopes.map((e, r) => {
+    const ts = new Date(e.ts);
+    const uid = `logs/${e.id}`;
+    return { uid, eid: e.id, channel: 'logs', brokerId: `${offset + r}-0`, tk: `${ts.toISOString()}|${uid}`, ts,
+      service: e.source.service, instance: e.source.instance ?? null, host: e.source.host ?? null,
+      level: e.level ?? null, type: e.type, message: e.message ?? null, data: JSON.stringify(e.data) }; // prettier-ignore
+  });
+  let statements: string[];
+  if (method === 'values') {
+    const columns = Object.keys(rows[0]!) as Array<keyof (typeof rows)[number]>;
+    const tuples = rows.map(
+      (row, r) => `(${columns.map((c, k) => ((params[`v${r}_${k}`] = row[c]), `:v${r}_${k}`)).join(', ')})`,
+    );
+    statements = [`INSERT INTO Message (${columns.join(', ')}) VALUES ${tuples.join(', ')};`];
+  } else {
+    statements = rows.map((row, r) => ((params[`r${r}`] = row), `INSERT INTO Message CONTENT :r${r};`));
+  }
+  return { script: ['BEGIN;', ...statements, 'COMMIT;'].join('\n'), params };
 }
 
 async function readEnvelopes(url: string, prefix: string): Promise<Envelope[]> {
@@ -182,7 +203,14 @@ async function main(): Promise<void> {
     const warmup = createArchive({ ...orient, username: 'root', database: 'bench_warmup' });
     await warmup.bootstrap();
     await warmup.close();
-    await rawInsert(orient, 'bench_warmup', (await readEnvelopes(redis.url, prefix)).slice(0, 30_000), 500, 'content');
+    await rawInsert(
+      orient,
+      'bench_warmup',
+      (await readEnvelopes(redis.url, prefix)).slice(0, 30_000),
+      500,
+      'content',
+      1,
+    );
     const run = await runArchiver(redis.url, prefix, orient, 'bench_archiver');
     const archiver = MESSAGES / run.seconds;
     console.log(`archive_msgs_per_s: ${Math.round(archiver)}`);
@@ -192,19 +220,20 @@ async function main(): Promise<void> {
     }
     const envelopes = await readEnvelopes(redis.url, prefix);
     let best = 0;
-    const variants: Array<[RawMethod, number]> = [
-      ['values', 500],
-      ['content', 500],
-      ['content', 1000],
+    const variants: Array<[RawMethod, number, number]> = [
+      ['values', 500, 1],
+      ['content', 500, 1],
+      ['content', 1000, 1],
+      ['content', 500, 2],
     ];
-    for (const [method, batchSize] of variants) {
+    for (const [method, batchSize, sessions] of variants) {
       // an empty database with the same schema for each, like the archiver's
-      const database = `bench_raw_${method}_${batchSize}`;
+      const database = `bench_raw_${method}_${batchSize}_${sessions}`;
       const raw = createArchive({ ...orient, username: 'root', database });
       await raw.bootstrap();
       await raw.close();
-      const rate = await rawInsert(orient, database, envelopes, batchSize, method);
-      console.log(`raw_insert_${method}_batch_${batchSize}_msgs_per_s: ${Math.round(rate)}`);
+      const rate = await rawInsert(orient, database, envelopes, batchSize, method, sessions);
+      console.log(`raw_insert_${method}_batch_${batchSize}_sessions_${sessions}_msgs_per_s: ${Math.round(rate)}`);
       best = Math.max(best, rate);
     }
     console.log(`raw_insert_best_msgs_per_s: ${Math.round(best)}`);

@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ArchiveUnavailableError, type Archive, type ArchiveInput } from '@mupets/archive';
 import type { Broker, Consumer, Delivery, HandlerResult } from '@mupets/broker';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { ChannelGate } from './channel-gate';
 import { replayRecent } from './replay';
 
 export interface ArchiverLogger {
@@ -17,6 +19,8 @@ export interface ArchiverOptions {
   registry: Registry;
   channels: readonly string[];
   group: string;
+  /** Consumers per channel, each writing its own batches: OrientDB commits two at once on two cores. */
+  concurrency: number;
   batchSize: number;
   maxWaitMs: number;
   minIdleMs: number;
@@ -38,7 +42,7 @@ export interface Archiver {
 }
 
 /**
- * The archiver's loop: a consumer per channel in one group; each batch is written to the archive
+ * The archiver's loop: `concurrency` consumers per channel in one group; each batch is written to the archive
  * in one transaction and acked only after it committed. While OrientDB is unreachable the batch
  * waits and retries with back-off (it is never failed, so it never counts towards dead-lettering);
  * records the archive refuses for good are dead-lettered with the reason; anything unexpected
@@ -50,9 +54,10 @@ export async function startArchiver(options: ArchiverOptions): Promise<Archiver>
   const stopping = new AbortController();
   let archiveUp = true;
 
-  // replays run in the channel's own handler (or before the consumers start), never beside a
+  // replays run in a handler of their channel (or before the consumers start), never beside a
   // write of the same channel: two transactions racing on one uid would make one fail
   const needsReplay = new Set<string>();
+  const gates = new Map(options.channels.map((channel) => [channel, new ChannelGate()]));
   const replay = async (channel: string, why: string): Promise<void> => {
     if (options.replayWindowMs <= 0) {
       return;
@@ -93,65 +98,77 @@ export async function startArchiver(options: ArchiverOptions): Promise<Archiver>
     }
   };
 
-  const handle = async (batch: readonly Delivery[]): Promise<HandlerResult> => {
-    const channel = batch[0]!.channel;
-    const inputs: ArchiveInput[] = batch.map((d) => ({ brokerId: d.id, channel: d.channel, envelope: d.envelope }));
-    for (let attempt = 0; ; attempt++) {
-      if (stopping.signal.aborted) {
-        // left pending: the next archiver (or this one, restarted) takes them over
-        const error = new Error('archiver stopped before the archive came back');
-        return { failed: batch.map((d) => ({ id: d.id, error })) };
+  // each consumer writes as a writer of its own (see Archive.write)
+  const handlerFor =
+    (writer: string) =>
+    async (batch: readonly Delivery[]): Promise<HandlerResult> => {
+      const channel = batch[0]!.channel;
+      const gate = gates.get(channel)!;
+      const inputs: ArchiveInput[] = batch.map((d) => ({ brokerId: d.id, channel: d.channel, envelope: d.envelope }));
+      for (let attempt = 0; ; attempt++) {
+        if (stopping.signal.aborted) {
+          // left pending: the next archiver (or this one, restarted) takes them over
+          const error = new Error('archiver stopped before the archive came back');
+          return { failed: batch.map((d) => ({ id: d.id, error })) };
+        }
+        const started = performance.now();
+        try {
+          const result = await gate.write(() => archive.write(inputs, writer));
+          metrics.latency.observe((performance.now() - started) / 1000);
+          metrics.batchSize.observe(batch.length);
+          metrics.archived.inc({ channel }, result.stored);
+          metrics.duplicates.inc({ channel }, result.duplicates);
+          metrics.rejected.inc({ channel }, result.rejected.length);
+          setUp(true);
+          if (needsReplay.delete(channel)) {
+            await gate.exclusive(() => replay(channel, 'archive back after an outage'));
+          }
+          for (const { input, reason } of result.rejected) {
+            logger.warn('archive refused a message; dead-lettering it', { channel, id: input.brokerId, reason });
+          }
+          return {
+            failed: result.rejected.map(({ input, reason }) => ({
+              id: input.brokerId,
+              error: new Error(`archive refused it: ${reason}`),
+              deadLetter: true,
+            })),
+          };
+        } catch (error) {
+          if (!(error instanceof ArchiveUnavailableError)) {
+            metrics.failures.inc({ kind: 'error' });
+            throw error;
+          }
+          metrics.failures.inc({ kind: 'unavailable' });
+          setUp(false, error);
+          await sleep(Math.min(5000, 100 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random() / 2), stopping.signal);
+        }
       }
-      const started = performance.now();
-      try {
-        const result = await archive.write(inputs);
-        metrics.latency.observe((performance.now() - started) / 1000);
-        metrics.batchSize.observe(batch.length);
-        metrics.archived.inc({ channel }, result.stored);
-        metrics.duplicates.inc({ channel }, result.duplicates);
-        metrics.rejected.inc({ channel }, result.rejected.length);
-        setUp(true);
-        if (needsReplay.delete(channel)) {
-          await replay(channel, 'archive back after an outage');
-        }
-        for (const { input, reason } of result.rejected) {
-          logger.warn('archive refused a message; dead-lettering it', { channel, id: input.brokerId, reason });
-        }
-        return {
-          failed: result.rejected.map(({ input, reason }) => ({
-            id: input.brokerId,
-            error: new Error(`archive refused it: ${reason}`),
-            deadLetter: true,
-          })),
-        };
-      } catch (error) {
-        if (!(error instanceof ArchiveUnavailableError)) {
-          metrics.failures.inc({ kind: 'error' });
-          throw error;
-        }
-        metrics.failures.inc({ kind: 'unavailable' });
-        setUp(false, error);
-        await sleep(Math.min(5000, 100 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random() / 2), stopping.signal);
-      }
-    }
-  };
+    };
 
   for (const channel of options.channels) {
     await replay(channel, 'start');
   }
-  const consumers: Consumer[] = options.channels.map((channel) =>
-    broker.consume(channel, options.group, handle, {
-      batchSize: options.batchSize,
-      blockMs: options.maxWaitMs,
-      minIdleMs: options.minIdleMs,
-      maxDeliveries: options.maxDeliveries,
-    }),
+  const instance = randomUUID().slice(0, 8);
+  const consumers: Consumer[] = options.channels.flatMap((channel) =>
+    Array.from({ length: options.concurrency }, (_, k) =>
+      broker.consume(channel, options.group, handlerFor(`${instance}-${k}`), {
+        batchSize: options.batchSize,
+        blockMs: options.maxWaitMs,
+        minIdleMs: options.minIdleMs,
+        maxDeliveries: options.maxDeliveries,
+      }),
+    ),
   );
   const timers = [
     options.streamMaxLen > 0 ? every(60_000, () => trimStreams(options)) : undefined,
     options.retentionMs > 0 ? every(options.retentionIntervalMs, () => applyRetention(options)) : undefined,
   ];
-  logger.info('archiver started', { channels: options.channels, group: options.group, batchSize: options.batchSize });
+  logger.info('archiver started', {
+    channels: options.channels,
+    group: options.group,
+    batchSize: options.batchSize,
+    concurrency: options.concurrency,
+  });
 
   return {
     get archiveUp() {

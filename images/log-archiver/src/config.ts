@@ -23,6 +23,8 @@ export const configSchema = z.object({
   ARCHIVER_GROUP: z.string().min(1).default('log-archiver'),
   /** Messages per read and per OrientDB transaction. */
   ARCHIVER_BATCH_SIZE: envInt({ min: 1, max: 5000, default: 500 }),
+  /** Consumers per channel in this process, each writing its own batches. */
+  ARCHIVER_CONCURRENCY: envInt({ min: 1, max: 16, default: 2 }),
   /** The longest a read waits for the first message of a batch. */
   ARCHIVER_MAX_WAIT_MS: envInt({ min: 10, max: 60_000, default: 1000 }),
   /** A message pending this long (its archiver died) is taken over by another. */

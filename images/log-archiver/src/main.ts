@@ -67,6 +67,7 @@ void runService(async () => {
     channels: config.ARCHIVER_CHANNELS,
     group: config.ARCHIVER_GROUP,
     batchSize: config.ARCHIVER_BATCH_SIZE,
+    concurrency: config.ARCHIVER_CONCURRENCY,
     maxWaitMs: config.ARCHIVER_MAX_WAIT_MS,
     minIdleMs: config.ARCHIVER_MIN_IDLE_MS,
     maxDeliveries: config.ARCHIVER_MAX_DELIVERIES,

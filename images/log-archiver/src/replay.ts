@@ -34,7 +34,7 @@ export async function replayRecent(options: ReplayOptions): Promise<number> {
   let batch: ArchiveInput[] = [];
   const flush = async (): Promise<void> => {
     if (batch.length > 0) {
-      restored += (await archive.write(batch)).stored;
+      restored += (await archive.write(batch, 'replay')).stored;
       batch = [];
     }
   };

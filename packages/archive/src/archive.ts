@@ -16,7 +16,11 @@ export interface Archive {
   bootstrap(): Promise<number>;
   /** Throws ArchiveUnavailableError unless OrientDB answers. */
   ping(): Promise<void>;
-  write(batch: readonly ArchiveInput[]): Promise<WriteResult>;
+  /**
+   * Stores a batch. Concurrent writers (consumers of one group, in one process or several) should
+   * each pass a `writer` id of their own: it keeps their transactions off each other's count rows.
+   */
+  write(batch: readonly ArchiveInput[], writer?: string): Promise<WriteResult>;
   /** Throws ArchiveQueryError (naming the field and rule) on bad input. */
   search(query?: SearchQuery): Promise<SearchPage>;
   counts(query: CountQuery): Promise<Bucket[]>;
@@ -35,7 +39,7 @@ export function createArchive(options: ArchiveOptions): Archive {
     ping: async () => {
       await conn.query('SELECT 1 AS ok');
     },
-    write: (batch) => writeBatch(conn, batch),
+    write: (batch, writer) => writeBatch(conn, batch, writer),
     search: (query) => search(conn, query),
     counts: (query) => counts(conn, query),
     findById: (channel, id) => findById(conn, channel, id),

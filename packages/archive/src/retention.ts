@@ -1,6 +1,6 @@
 import type { OrientConnection } from './connection';
 import { minuteOf } from './record';
-import { COUNT_CLASS, MESSAGE_CLASS } from './schema';
+import { COUNT_CLASS, countKey, MESSAGE_CLASS } from './schema';
 
 /**
  * Deletes every record whose `ts` is before `cutoff`, `batchSize` at a time (each batch a short
@@ -40,13 +40,14 @@ async function recountMinute(conn: OrientConnection, minute: string): Promise<vo
   const params: Record<string, unknown> = { minute };
   const inserts = groups.map((group, i) => {
     Object.assign(params, {
+      [`k${i}`]: countKey(minute, group.channel, group.service, group.level ?? '', group.type, 'retention'),
       [`c${i}`]: group.channel,
       [`s${i}`]: group.service,
       [`l${i}`]: group.level ?? '',
       [`t${i}`]: group.type,
       [`n${i}`]: Number(group.n),
     });
-    return `INSERT INTO ${COUNT_CLASS} SET bucket = :minute, channel = :c${i}, service = :s${i}, level = :l${i}, type = :t${i}, n = :n${i};`;
+    return `INSERT INTO ${COUNT_CLASS} SET k = :k${i}, writer = 'retention', bucket = :minute, channel = :c${i}, service = :s${i}, level = :l${i}, type = :t${i}, n = :n${i};`;
   });
   await conn.script(
     ['BEGIN;', `DELETE FROM ${COUNT_CLASS} WHERE bucket = :minute;`, ...inserts, 'COMMIT;'].join('\n'),

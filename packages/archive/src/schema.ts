@@ -60,6 +60,8 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX ${MESSAGE_CLASS}.message IF NOT EXISTS ON ${MESSAGE_CLASS} (message) FULLTEXT ENGINE LUCENE`,
       `CREATE CLASS ${COUNT_CLASS} IF NOT EXISTS`,
       ...properties(COUNT_CLASS, {
+        k: 'STRING',
+        writer: 'STRING',
         bucket: 'STRING',
         channel: 'STRING',
         service: 'STRING',
@@ -67,10 +69,28 @@ export const MIGRATIONS: readonly Migration[] = [
         type: 'STRING',
         n: 'LONG',
       }),
-      `CREATE INDEX ${COUNT_CLASS}.key IF NOT EXISTS ON ${COUNT_CLASS} (bucket, channel, service, level, type) UNIQUE`,
+      // k = countKey(bucket, channel, service, level, type): one hash lookup per upsert
+      `CREATE INDEX ${COUNT_CLASS}.k IF NOT EXISTS ON ${COUNT_CLASS} (k) UNIQUE_HASH_INDEX`,
+      `CREATE INDEX ${COUNT_CLASS}.bucket IF NOT EXISTS ON ${COUNT_CLASS} (bucket) NOTUNIQUE`,
     ],
   },
 ];
+
+/**
+ * The unique key of a MessageCount row. `writer` keeps concurrent writers (several consumers, several
+ * replicas) on rows of their own: two transactions bumping one row would make one of them fail.
+ * A count is the sum over writers.
+ */
+export function countKey(
+  bucket: string,
+  channel: string,
+  service: string,
+  level: string,
+  type: string,
+  writer: string,
+): string {
+  return JSON.stringify([bucket, channel, service, level, type, writer]);
+}
 
 function properties(cls: string, props: Record<string, string>): string[] {
   return Object.entries(props).map(([name, type]) => `CREATE PROPERTY ${cls}.${name} IF NOT EXISTS ${type}`);

@@ -64,7 +64,7 @@ describe('schema bootstrap', () => {
           'Message.uid UNIQUE_HASH_INDEX',
           'Message.tk UNIQUE',
           'Message.message FULLTEXT',
-          'MessageCount.key UNIQUE',
+          'MessageCount.k UNIQUE_HASH_INDEX',
         ]),
       );
       expect(first.classes.find((c) => c.startsWith('["Message",'))).toContain('ts 6 true true 1970-01-01 00:00:00'); // 6 = DATETIME;
