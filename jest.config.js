@@ -1,6 +1,11 @@
 // @ts-check
 /** Unit tests sit beside the code (src/**\/*.test.ts, no network); integration tests live in test/ and use real servers. */
-const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] };
+const transform = {
+  '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
+  // ES-module-only packages (the Kafka client and its helpers): see jest.esm-to-cjs.js
+  '/node_modules/@platformatic/.+\\.js$': '<rootDir>/jest.esm-to-cjs.js',
+};
+const transformIgnorePatterns = ['/node_modules/(?!@platformatic/)'];
 const moduleNameMapper = { '^@mupets/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts' };
 
 /** @type {import('jest').Config} */
@@ -12,6 +17,7 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       transform,
+      transformIgnorePatterns,
       moduleNameMapper,
       testMatch: ['<rootDir>/packages/*/src/**/*.test.ts', '<rootDir>/images/*/src/**/*.test.ts'],
     },
@@ -19,6 +25,7 @@ module.exports = {
       displayName: 'integration',
       testEnvironment: 'node',
       transform,
+      transformIgnorePatterns,
       moduleNameMapper,
       testMatch: ['<rootDir>/packages/*/test/**/*.test.ts', '<rootDir>/images/*/test/**/*.test.ts'],
       globalSetup: '<rootDir>/packages/testkit/src/global-setup.ts',

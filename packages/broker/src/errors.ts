@@ -62,3 +62,13 @@ export class InvalidNameError extends BrokerError {
     super('INVALID_NAME', `invalid ${kind} name ${JSON.stringify(name)}: ${rule}`);
   }
 }
+
+/** The broker configuration (BROKER, REDIS_URL, KAFKA_BROKERS, ...) is invalid; `problems` lists each. */
+export class BrokerConfigError extends BrokerError {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super('BROKER_CONFIG_INVALID', `invalid broker configuration: ${problems.join('; ')}`);
+    this.problems = problems;
+  }
+}

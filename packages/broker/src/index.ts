@@ -30,6 +30,7 @@ export {
   BrokerError,
   BrokerBackpressureError,
   BrokerClosedError,
+  BrokerConfigError,
   BrokerUnavailableError,
   EnvelopeValidationError,
   InvalidNameError,
@@ -37,5 +38,14 @@ export {
 } from './errors';
 export type { BrokerLogger } from './logger';
 export { createRedisBroker, DEAD_LETTER_SUFFIX, type RedisBrokerOptions } from './redis-broker';
+export { createKafkaBroker, parseKafkaBrokers, type KafkaBrokerOptions } from './kafka-broker';
+export {
+  createBroker,
+  parseBrokerConfig,
+  type BrokerConfig,
+  type BrokerSelection,
+  type CommonBrokerOptions,
+} from './create-broker';
+export { isKafkaId, kafkaId, parseKafkaId, type KafkaPosition } from './kafka-id';
 export { compareStreamIds, isStreamId, streamIdTime } from './stream-id';
 export { redactUrl } from './redis-connection';

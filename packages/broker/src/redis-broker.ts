@@ -1,12 +1,8 @@
 import type Redis from 'ioredis';
-import {
-  assertName,
-  buildEnvelope,
-  DEFAULT_MAX_MESSAGE_BYTES,
-  serializeEnvelope,
-  type MessageInput,
-} from './envelope.schema';
-import { BrokerClosedError, BrokerUnavailableError, EnvelopeValidationError, type EnvelopeIssue } from './errors';
+import { DEAD_LETTER_SUFFIX } from './dead-letter';
+import { assertName, DEFAULT_MAX_MESSAGE_BYTES, type MessageInput } from './envelope.schema';
+import { serializeMessage, serializeMessages } from './envelope-batch';
+import { BrokerClosedError, BrokerUnavailableError } from './errors';
 import { type BrokerLogger, silentLogger } from './logger';
 import { Publisher } from './publisher';
 import { closeConnection, openConnection, waitForReady } from './redis-connection';
@@ -48,8 +44,7 @@ export interface RedisBrokerOptions {
   closeTimeoutMs?: number;
 }
 
-/** Suffix of a channel's dead-letter channel. */
-export const DEAD_LETTER_SUFFIX = '.dead';
+export { DEAD_LETTER_SUFFIX } from './dead-letter';
 
 /** The broker over Redis Streams. Connects at once; `ready()` tells when. */
 export function createRedisBroker(options: RedisBrokerOptions): Broker {
@@ -107,35 +102,12 @@ class RedisBroker implements Broker {
       this.assertOpen();
       this.assertChannel(channel);
       if (!isBatch(input)) {
-        return this.publisher.publishOne(this.keyOf(channel), this.serialize(channel, input));
+        return this.publisher.publishOne(this.keyOf(channel), serializeMessage(channel, input, this.maxMessageBytes));
       }
-      return this.publisher.publish(this.keyOf(channel), this.serializeAll(channel, input));
+      return this.publisher.publish(this.keyOf(channel), serializeMessages(channel, input, this.maxMessageBytes));
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-  }
-
-  /** All or nothing: a batch with one bad message stores none, and the error names each by index. */
-  private serializeAll(channel: string, input: readonly MessageInput[]): string[] {
-    const jsons = new Array<string>(input.length);
-    let issues: EnvelopeIssue[] | undefined;
-    for (let index = 0; index < input.length; index++) {
-      try {
-        jsons[index] = this.serialize(channel, input[index]!);
-      } catch (error) {
-        if (!(error instanceof EnvelopeValidationError)) {
-          throw error;
-        }
-        issues ??= [];
-        for (const issue of error.issues) {
-          issues.push({ ...issue, path: `[${index}]${issue.path ? `.${issue.path}` : ''}` });
-        }
-      }
-    }
-    if (issues) {
-      throw new EnvelopeValidationError(issues);
-    }
-    return jsons;
   }
 
   consume(channel: string, group: string, handler: BatchHandler, options?: ConsumeOptions): Consumer {
@@ -267,10 +239,6 @@ class RedisBroker implements Broker {
         };
       }),
     );
-  }
-
-  private serialize(channel: string, message: MessageInput): string {
-    return serializeEnvelope(buildEnvelope(channel, message), this.maxMessageBytes);
   }
 
   private keyOf(channel: string): string {

@@ -1,12 +1,14 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
+import { runBatchHandler } from './batch-handler';
+import { deadLetterEnvelope, errorMessage } from './dead-letter';
 import { serializeEnvelope, type Envelope } from './envelope.schema';
 import type { BrokerLogger } from './logger';
 import { closeConnection, openConnection, waitForReady } from './redis-connection';
 import { backoffMs, sleep } from './sleep';
 import { ENVELOPE_FIELD, entriesOf, parseEntry, type RawEntry } from './stream-entry';
-import type { BatchHandler, ConsumeOptions, Consumer, Delivery, HandlerFailure } from './types';
+import type { BatchHandler, ConsumeOptions, Consumer, Delivery } from './types';
 
 /** What a consumer needs from the broker that created it. */
 export interface ConsumerContext {
@@ -227,7 +229,7 @@ export class StreamConsumer implements Consumer {
     if (good.length === 0) {
       return;
     }
-    const failures = await this.runHandler(good);
+    const failures = await runBatchHandler(this.handler, good);
     const acks: string[] = [];
     for (const delivery of good) {
       const failure = failures.get(delivery.id);
@@ -248,29 +250,6 @@ export class StreamConsumer implements Consumer {
     if (acks.length > 0) {
       await this.ack(acks);
     }
-  }
-
-  /** Runs the handler on the batch; if it throws, on each entry alone, to isolate the bad one. */
-  private async runHandler(batch: Delivery[]): Promise<Map<string, HandlerFailure>> {
-    const failures = new Map<string, HandlerFailure>();
-    try {
-      const result = await this.handler(batch);
-      for (const failure of result?.failed ?? []) {
-        failures.set(failure.id, failure);
-      }
-      return failures;
-    } catch (error) {
-      if (batch.length === 1) {
-        failures.set(batch[0]!.id, { id: batch[0]!.id, error });
-        return failures;
-      }
-    }
-    for (const delivery of batch) {
-      for (const [id, failure] of await this.runHandler([delivery])) {
-        failures.set(id, failure);
-      }
-    }
-    return failures;
   }
 
   /** The handler's work is done: keep trying to ack (a lost ack only means a harmless redelivery). */
@@ -300,24 +279,16 @@ export class StreamConsumer implements Consumer {
     original: { envelope?: Envelope; fields?: string[] | null },
   ): Promise<void> {
     const deadChannel = this.ctx.deadLetterChannel(this.channel);
-    const envelope: Envelope = {
-      id: `${this.channel}:${id}:${this.group}`,
-      channel: deadChannel,
-      type: 'dead-letter',
-      ts: new Date().toISOString(),
-      source: { service: this.group, instance: this.name },
-      level: 'error',
-      message: errorMessage(error),
-      data: {
-        originalChannel: this.channel,
-        originalId: id,
-        group: this.group,
-        deliveries,
-        error: describeError(error),
-        ...(original.envelope ? { envelope: original.envelope } : { rawFields: original.fields }),
-      },
-      v: 1,
-    };
+    const envelope = deadLetterEnvelope({
+      channel: this.channel,
+      deadLetterChannel: deadChannel,
+      id,
+      group: this.group,
+      consumer: this.name,
+      deliveries,
+      error,
+      original,
+    });
     const json = serializeEnvelope(envelope, Number.POSITIVE_INFINITY);
     await this.ctx.main
       .multi()
@@ -333,22 +304,4 @@ export class StreamConsumer implements Consumer {
       error: errorMessage(error),
     });
   }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function describeError(error: unknown): Record<string, unknown> {
-  if (error instanceof Error) {
-    const described: Record<string, unknown> = { name: error.name, message: error.message };
-    if ('issues' in error) {
-      described.issues = (error as { issues: unknown }).issues;
-    }
-    if (error.stack) {
-      described.stack = error.stack;
-    }
-    return described;
-  }
-  return { message: String(error) };
 }

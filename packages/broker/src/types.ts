@@ -2,7 +2,10 @@ import type { Envelope, MessageInput } from './envelope.schema';
 
 /** One entry read from a channel. */
 export interface StreamEntry {
-  /** The broker's id for the entry (a Redis stream id, `<ms>-<seq>`); the cursor for tail/search. */
+  /**
+   * The broker's id for the entry; the cursor for tail/search. Redis: the stream id, `<ms>-<seq>`.
+   * Kafka: `<partition>-<offset>` (same shape, but no timestamp in it).
+   */
   readonly id: string;
   readonly channel: string;
   readonly envelope: Envelope;
@@ -35,21 +38,27 @@ export type BatchHandler = (batch: readonly Delivery[]) => Promise<HandlerResult
 export interface ConsumeOptions {
   /** Consumer name inside the group; unique per process. Default: `<host>-<pid>-<random>`. */
   consumer?: string;
-  /** Entries per XREADGROUP. Default 100. */
+  /** Entries per batch (XREADGROUP count; Kafka: at most this many per handler call). Default 100. */
   batchSize?: number;
-  /** How long one XREADGROUP blocks waiting for entries. Default 2000 ms. */
+  /** How long one read blocks waiting for entries (XREADGROUP BLOCK; Kafka: fetch max wait). Default 2000 ms. */
   blockMs?: number;
   /**
    * An entry pending this long (its consumer died, or its handler failed) is reclaimed by any
    * consumer of the group. Must exceed the longest a handler takes, or a slow batch is handed to a
    * second consumer while the first still works on it. Default 30000 ms.
+   * Kafka: the group's session timeout (at least the cluster's minimum, 6 s by default): a member
+   * silent this long loses its partitions to the others; and the pause before a failed entry is
+   * delivered again.
    */
   minIdleMs?: number;
-  /** How often to look for reclaimable entries. Default minIdleMs / 2. */
+  /** How often to look for reclaimable entries. Default minIdleMs / 2. (Redis only.) */
   reclaimIntervalMs?: number;
   /** Deliveries after which a failing entry goes to the dead-letter channel. Default 5. */
   maxDeliveries?: number;
-  /** Where a new group starts: `0` (the whole stream) or `$` (new entries only). Default `0`. */
+  /**
+   * Where a new group starts: `0` (the whole stream) or `$` (new entries only). Default `0`.
+   * Kafka: the group's first member commits that position at once, so it holds for later members.
+   */
   startId?: string;
 }
 
@@ -64,11 +73,11 @@ export interface Consumer {
 }
 
 export interface TailOptions {
-  /** Start after this id; `$` (default) means "only entries added from now on". */
+  /** Start after this id; `$` (default) means "only entries added from now on"; `0` everything stored. */
   fromId?: string;
   /** Block per read. Default 5000 ms. */
   blockMs?: number;
-  /** Entries per read. Default 500. */
+  /** Entries per read. Default 500. (Redis only: a Kafka fetch is bounded by bytes.) */
   count?: number;
 }
 
@@ -77,29 +86,40 @@ export interface Tail extends AsyncIterableIterator<StreamEntry, undefined> {
   close(): Promise<void>;
 }
 
+/**
+ * One consumer group of a channel. On Kafka, where the server keeps only each partition's committed
+ * offset, the figures come from that offset and the delivery state the broker commits with it, and
+ * are summed over the partitions.
+ */
 export interface GroupStats {
   readonly name: string;
+  /** Redis: consumers the group knows (a stopped one stays until deleted). Kafka: live members. */
   readonly consumers: number;
-  /** Entries delivered to the group and not yet acked. */
+  /** Entries delivered to the group and not yet acked (Kafka: from the committed offset up to the last delivered). */
   readonly pending: number;
+  /** The newest entry delivered to the group (Kafka: `''` before the first delivery). */
   readonly lastDeliveredId: string;
   /** Entries in the stream the group has not read yet (null when Redis cannot tell). */
   readonly lag: number | null;
+  /** Kafka: the entry at the commit point of the partition whose pending entry is oldest. */
   readonly oldestPendingId: string | null;
-  /** Age of the oldest pending entry, from its id's timestamp. */
+  /** Age of the oldest pending entry, from its id's timestamp (Kafka: its publish timestamp). */
   readonly oldestPendingAgeMs: number | null;
 }
 
 export interface ChannelStats {
   readonly channel: string;
+  /** Entries stored (Kafka: end offset minus start offset, summed over partitions). */
   readonly length: number;
+  /** The oldest stored entry (Kafka, several partitions: the one published first). */
   readonly firstId: string | null;
+  /** The newest stored entry (Kafka, several partitions: the one published last). */
   readonly lastId: string | null;
   readonly groups: readonly GroupStats[];
 }
 
 export interface TrimOptions {
-  /** Keep at most this many entries. */
+  /** Keep at most this many entries (Kafka: shared between partitions in proportion to what each holds). */
   maxLen?: number;
   /** Remove entries older than this. */
   maxAgeMs?: number;
