@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one test command, from a fresh clone: installs what is missing (system packages when run as
 # root, npm dependencies), then lint, typecheck, format check, build, unit and integration tests. The
-# integration tests start their own servers on free ports: redis-server, and OrientDB (Java, with the
-# community distribution downloaded once from Maven Central into ~/.cache/mupets).
+# integration tests start their own servers on free ports: redis-server, OrientDB and a single-node
+# Kafka (Java; the OrientDB distribution and the Kafka jars are downloaded once from Maven Central into
+# ~/.cache/mupets).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,9 +26,10 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
-node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-if [ "$node_major" -lt 20 ]; then
-  echo "Node.js 20 or newer is needed (found: $(node --version 2>/dev/null || echo none))" >&2
+# 20.19: the first Node 20 that require()s an ES module (the Kafka client ships only as one)
+node_ok=$(node -p 'const [a, b] = process.versions.node.split(".").map(Number); a > 20 || (a === 20 && b >= 19)' 2>/dev/null || echo false)
+if [ "$node_ok" != true ]; then
+  echo "Node.js 20.19 or newer is needed (found: $(node --version 2>/dev/null || echo none))" >&2
   exit 1
 fi
 
@@ -39,6 +41,7 @@ fi
 
 # --- servers the tests run, cached outside the repo ------------------------------------------
 ./scripts/fetch-orientdb.sh >/dev/null
+./scripts/fetch-kafka.sh
 
 say "lint";        npx eslint --max-warnings 0 .
 say "typecheck";   npx tsc -p tsconfig.json

@@ -1,9 +1,11 @@
+import { startKafkaServer, type KafkaServer } from './kafka-server';
 import { startOrientDbServer, type OrientDbServer } from './orientdb-server';
 import { startRedisServer, type RedisServer } from './redis-server';
 
 declare global {
   var __MUPETS_REDIS__: RedisServer | undefined;
   var __MUPETS_ORIENTDB__: OrientDbServer | undefined;
+  var __MUPETS_KAFKA__: KafkaServer | undefined;
 }
 
 /**
@@ -11,7 +13,8 @@ declare global {
  * files (each uses its own key prefix or database), started side by side:
  * - redis-server, unless REDIS_URL points at one already;
  * - OrientDB, unless ORIENTDB_PORT points at one already (ORIENTDB_HOST, ORIENTDB_USER,
- *   ORIENTDB_PASSWORD complete it).
+ *   ORIENTDB_PASSWORD complete it);
+ * - a single-node Kafka (KRaft), unless KAFKA_BROKERS points at one already.
  * Tests that restart a server start their own.
  */
 export default async function globalSetup(): Promise<void> {
@@ -34,6 +37,13 @@ export default async function globalSetup(): Promise<void> {
           ORIENTDB_USER: server.username,
           ORIENTDB_PASSWORD: server.password,
         });
+      }
+    })(),
+    (async () => {
+      if (!process.env.KAFKA_BROKERS) {
+        const server = await startKafkaServer();
+        globalThis.__MUPETS_KAFKA__ = server;
+        process.env.KAFKA_BROKERS = server.brokers;
       }
     })(),
   ]);

@@ -1,6 +1,14 @@
 export { freePort } from './free-port';
 export { startRedisServer, assertRedisInstalled, type RedisServer, type RedisServerOptions } from './redis-server';
 export { spawnTs } from './spawn-ts';
+export {
+  startKafkaServer,
+  assertKafkaInstalled,
+  kafkaLibsDir,
+  KAFKA_VERSION,
+  type KafkaServer,
+  type KafkaServerOptions,
+} from './kafka-server';
 export { testPrefix } from './test-prefix';
 export { waitFor, type WaitForOptions } from './wait-for';
 
@@ -11,6 +19,15 @@ export function redisUrl(): string {
     throw new Error('REDIS_URL is not set: run integration tests through jest (its global setup starts redis-server)');
   }
   return url;
+}
+
+/** KAFKA_BROKERS (comma-separated host:port) set by the integration global setup (or by the caller's environment). */
+export function kafkaBrokers(): string {
+  const brokers = process.env.KAFKA_BROKERS;
+  if (!brokers) {
+    throw new Error('KAFKA_BROKERS is not set: run integration tests through jest (its global setup starts Kafka)');
+  }
+  return brokers;
 }
 
 export {

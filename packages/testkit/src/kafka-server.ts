@@ -1,0 +1,237 @@
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort } from './free-port';
+import { waitFor } from './wait-for';
+
+/** The Apache Kafka release the harness runs; `scripts/fetch-kafka.sh` fetches the same one (a unit test checks). */
+export const KAFKA_VERSION = '4.1.2';
+
+/** What the broker logs once it is up, unfenced and serving clients (`KafkaRaftServer.startup()`). */
+const STARTED_LINE = 'Kafka Server started';
+
+export interface KafkaServerOptions {
+  /** Extra or overriding broker properties (`server.properties` lines). */
+  properties?: Readonly<Record<string, string>>;
+  /** JVM maximum heap. Default `512m`. */
+  heap?: string;
+  /** How long one start may take. Default 90 000 ms (a JVM on a busy 2-core VM is slow to warm up). */
+  startTimeoutMs?: number;
+}
+
+export interface KafkaServer {
+  /** `127.0.0.1:<port>`, the form `KAFKA_BROKERS` takes. */
+  readonly brokers: string;
+  readonly port: number;
+  /** The KRaft controller listener. */
+  readonly controllerPort: number;
+  /** Holds the configuration and, under `data/`, the logs (topics) and the metadata log. */
+  readonly dir: string;
+  /** Kills the broker (SIGKILL by default) and waits until it is gone. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts it again on the same ports and data directory. */
+  start(): Promise<void>;
+  /** Stops it for good and removes its directory. */
+  destroy(): Promise<void>;
+}
+
+/** Where `scripts/fetch-kafka.sh` puts the jars: `${MUPETS_CACHE:-$HOME/.cache/mupets}/kafka-<version>/libs`. */
+export function kafkaLibsDir(env: NodeJS.ProcessEnv = process.env): string {
+  const cache = env.MUPETS_CACHE || join(env.HOME || homedir(), '.cache', 'mupets');
+  return join(cache, `kafka-${KAFKA_VERSION}`, 'libs');
+}
+
+const JAVA_HINT = 'run `apt-get install -y openjdk-17-jre-headless` (Debian/Ubuntu)';
+
+/**
+ * Throws a message that names what is missing, and the command that fixes it: `java` (17 or newer,
+ * as Kafka 4 requires) or the Kafka jars. Returns the directory of the jars.
+ */
+export function assertKafkaInstalled(env: NodeJS.ProcessEnv = process.env): string {
+  const probe = spawnSync('java', ['-version'], { encoding: 'utf8', env });
+  if (probe.error || probe.status !== 0) {
+    throw new Error(`java is not installed: Kafka ${KAFKA_VERSION} needs a Java 17+ runtime: ${JAVA_HINT}`);
+  }
+  const major = Number(/version "(\d+)/.exec(probe.stderr)?.[1] ?? 0);
+  if (major < 17) {
+    throw new Error(`java ${major} is too old: Kafka ${KAFKA_VERSION} needs Java 17 or newer: ${JAVA_HINT}`);
+  }
+  const libs = kafkaLibsDir(env);
+  const jar = `kafka_2.13-${KAFKA_VERSION}.jar`;
+  if (!existsSync(join(libs, jar)) || !readdirSync(libs).some((name) => name.startsWith('kafka-tools-'))) {
+    throw new Error(`the Kafka ${KAFKA_VERSION} jars are not in ${libs}: run \`./scripts/fetch-kafka.sh\``);
+  }
+  return libs;
+}
+
+/** A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (what `kafka-storage random-uuid` prints). */
+function clusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) {
+      return id;
+    }
+  }
+}
+
+function serverProperties(
+  dir: string,
+  port: number,
+  controllerPort: number,
+  extra: Readonly<Record<string, string>>,
+): string {
+  const properties: Record<string, string> = {
+    // one JVM is the whole cluster: broker and KRaft controller (Kafka 4 has no ZooKeeper)
+    'process.roles': 'broker,controller',
+    'node.id': '1',
+    'controller.quorum.voters': `1@127.0.0.1:${controllerPort}`,
+    listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'log.dirs': join(dir, 'data'),
+    // a single node: every internal topic with one replica, and few partitions so they start fast
+    'offsets.topic.replication.factor': '1',
+    'offsets.topic.num.partitions': '1',
+    'transaction.state.log.replication.factor': '1',
+    'transaction.state.log.min.isr': '1',
+    'transaction.state.log.num.partitions': '1',
+    'share.coordinator.state.topic.replication.factor': '1',
+    'share.coordinator.state.topic.min.isr': '1',
+    'default.replication.factor': '1',
+    'num.partitions': '1',
+    'group.initial.rebalance.delay.ms': '0',
+    // after a SIGKILL the controller refuses the restarted broker's registration until the old one's
+    // session expires (default 9 s); a shorter session makes a restart take seconds, not tens of them
+    'broker.session.timeout.ms': '3000',
+    'broker.heartbeat.interval.ms': '500',
+    // @mupets/broker creates its topics itself; with auto-creation off a test notices if it does not
+    'auto.create.topics.enable': 'false',
+    ...extra,
+  };
+  return Object.entries(properties)
+    .map(([key, value]) => `${key}=${value}`)
+    .join('\n');
+}
+
+// warnings and errors only, plus the one line that says the broker is ready
+const LOG4J2_PROPERTIES = `
+status = warn
+appender.out.type = Console
+appender.out.name = out
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = warn
+rootLogger.appenderRef.out.ref = out
+logger.started.name = kafka.server.KafkaRaftServer
+logger.started.level = info
+`;
+
+/**
+ * Starts a private single-node Kafka (KRaft, broker and controller in one JVM) from the cached jars,
+ * on free ports of 127.0.0.1 below the ephemeral range, with its data in a temporary directory.
+ */
+export async function startKafkaServer(options: KafkaServerOptions = {}): Promise<KafkaServer> {
+  const libs = assertKafkaInstalled();
+  const port = await freePort();
+  let controllerPort = await freePort();
+  while (controllerPort === port) {
+    controllerPort = await freePort();
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'mupets-kafka-'));
+  const config = join(dir, 'server.properties');
+  const log4j = join(dir, 'log4j2.properties');
+  writeFileSync(config, serverProperties(dir, port, controllerPort, options.properties ?? {}));
+  writeFileSync(log4j, LOG4J2_PROPERTIES);
+  const jvm = [`-Dlog4j2.configurationFile=${log4j}`, '-Djava.awt.headless=true', '-cp', join(libs, '*')];
+  try {
+    await promisify(execFile)(
+      'java',
+      [...jvm, 'kafka.tools.StorageTool', 'format', '--cluster-id', clusterId(), '--config', config],
+      { timeout: 60_000 },
+    );
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`kafka storage format failed: ${(error as Error).message}`, { cause: error });
+  }
+
+  const heap = options.heap ?? '512m';
+  const args = [`-Xms${heap}`, `-Xmx${heap}`, ...jvm, 'kafka.Kafka', config];
+  const startTimeoutMs = options.startTimeoutMs ?? 90_000;
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+
+  const start = async (): Promise<void> => {
+    const proc = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    let output = '';
+    let started = false;
+    const collect = (chunk: Buffer): void => {
+      output = (output + chunk.toString()).slice(-8000);
+      started ||= output.includes(STARTED_LINE);
+    };
+    proc.stdout.on('data', collect);
+    proc.stderr.on('data', collect);
+    exited = new Promise((resolve) => proc.once('exit', () => resolve()));
+    await waitFor(
+      async () => {
+        if (proc.exitCode !== null || proc.signalCode !== null) {
+          throw new Error(`kafka exited at start: ${output.trim() || '(no output)'}`);
+        }
+        return started && (await accepts(port));
+      },
+      { timeoutMs: startTimeoutMs, intervalMs: 100, what: `kafka on port ${port}`, failFast: true },
+    ).catch(async (error: unknown) => {
+      proc.kill('SIGKILL');
+      await exited;
+      throw new Error(`${(error as Error).message}; kafka output: ${output.trim()}`, { cause: error });
+    });
+  };
+  const stop = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill(signal);
+    }
+    await exited;
+    child = undefined;
+  };
+  try {
+    await start();
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    brokers: `127.0.0.1:${port}`,
+    port,
+    controllerPort,
+    dir,
+    stop,
+    start,
+    async destroy() {
+      await stop('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** True once a TCP connection to the port succeeds. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.setTimeout(1000);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
