@@ -1,40 +1,13 @@
 // bench:publish: how fast @mupets/broker stores envelopes, against the server's own pipelined XADD
 // rate measured in the same run. Prints one `name: value` line per figure.
+// `npm run bench:publish -- --broker kafka`: the same against a private Kafka, with Kafka's own
+// producer performance tool as the baseline (publish-kafka.ts).
 import { spawnSync } from 'node:child_process';
 import Redis from 'ioredis';
-import {
-  buildEnvelope,
-  createRedisBroker,
-  DEFAULT_MAX_MESSAGE_BYTES,
-  serializeEnvelope,
-  type Broker,
-  type MessageInput,
-} from '@mupets/broker';
+import { buildEnvelope, createRedisBroker, DEFAULT_MAX_MESSAGE_BYTES, serializeEnvelope } from '@mupets/broker';
+import { best, messageFor, NAIVE_TOTAL, publishArrays, publishSingles, seconds, TOTAL, WINDOW } from './publish-common';
+import { benchKafka } from './publish-kafka';
 import { redisForBench } from './redis-for-bench';
-
-const TOTAL = Number(process.env.BENCH_MESSAGES ?? 200_000);
-const NAIVE_TOTAL = Math.min(TOTAL, 20_000);
-const WINDOW = 5_000; // single-message publishes kept outstanding, as a busy service would
-// this VM is noisy: every rate is the best of a few runs, ours and the baselines alike
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-
-function messageFor(i: number): MessageInput {
-  return { type: 'bench.event', source: { service: 'bench' }, level: 'info', message: 'user signed in', data: { i } };
-}
-
-async function seconds(run: () => Promise<void>): Promise<number> {
-  const start = process.hrtime.bigint();
-  await run();
-  return Number(process.hrtime.bigint() - start) / 1e9;
-}
-
-async function best(run: () => Promise<number>): Promise<number> {
-  let top = 0;
-  for (let i = 0; i < RUNS; i++) {
-    top = Math.max(top, await run());
-  }
-  return top;
-}
 
 /** msgs/s of one run that must leave exactly TOTAL entries in `key`. */
 async function rateOf(admin: Redis, key: string, run: () => Promise<void>): Promise<number> {
@@ -46,35 +19,6 @@ async function rateOf(admin: Redis, key: string, run: () => Promise<void>): Prom
   }
   await admin.del(key);
   return TOTAL / took;
-}
-
-async function publishSingles(broker: Broker): Promise<void> {
-  // fire-and-check, as a service logging at full speed does; flow control by chunks of 1000, so
-  // the harness does not pay an await per message
-  const chunks: Array<Promise<string[]>> = [];
-  for (let i = 0; i < TOTAL; i += 1000) {
-    const chunk: Array<Promise<string>> = [];
-    for (let k = i; k < Math.min(i + 1000, TOTAL); k++) {
-      chunk.push(broker.publish('single', messageFor(k)));
-    }
-    chunks.push(Promise.all(chunk));
-    if (chunks.length * 1000 >= WINDOW) {
-      await chunks.shift();
-    }
-  }
-  await Promise.all(chunks);
-}
-
-async function publishArrays(broker: Broker): Promise<void> {
-  const outstanding: Array<Promise<string[]>> = [];
-  for (let i = 0; i < TOTAL; i += 1000) {
-    const batch = Array.from({ length: Math.min(1000, TOTAL - i) }, (_, k) => messageFor(i + k));
-    outstanding.push(broker.publish('batched', batch));
-    if (outstanding.length === 4) {
-      await outstanding.shift();
-    }
-  }
-  await Promise.all(outstanding);
 }
 
 function redisBenchmarkXadd(host: string, port: number, payload: string, clients: number): number {
@@ -158,7 +102,18 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+function brokerArgument(argv: readonly string[]): 'redis' | 'kafka' {
+  const at = argv.indexOf('--broker');
+  const value = at >= 0 ? argv[at + 1] : 'redis';
+  if (value !== 'redis' && value !== 'kafka') {
+    throw new Error(`--broker must be redis or kafka, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+Promise.resolve()
+  .then(() => (brokerArgument(process.argv.slice(2)) === 'kafka' ? benchKafka() : main()))
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
