@@ -1,6 +1,6 @@
 // The log-archiver: every message of the logs and events channels, stored once in OrientDB.
 import { createArchive } from '@mupets/archive';
-import { createRedisBroker } from '@mupets/broker';
+import { createBroker } from '@mupets/broker';
 import {
   attachBroker,
   createHealthServer,
@@ -16,7 +16,10 @@ import { loadArchiverConfig } from './config';
 void runService(async () => {
   const config = loadArchiverConfig();
   const logger = createLogger({ service: 'log-archiver', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
-  const broker = createRedisBroker({ url: config.REDIS_URL, keyPrefix: config.BROKER_KEY_PREFIX, logger });
+  const broker = createBroker(
+    { BROKER: config.BROKER, REDIS_URL: config.REDIS_URL, KAFKA_BROKERS: config.KAFKA_BROKERS },
+    { logger, ...(config.BROKER_KEY_PREFIX ? { prefix: config.BROKER_KEY_PREFIX } : {}) },
+  );
   attachBroker(logger, broker);
   const lifecycle = createLifecycle({ logger, deadlineMs: config.SHUTDOWN_DEADLINE_MS });
   lifecycle.installProcessHandlers();
