@@ -33,7 +33,8 @@ function record(i: number, now: number): ArchiveInput {
       type: i % 10 === 0 ? 'order.created' : 'log',
       ts: ts.toISOString(),
       source: { service: SERVICES[i % SERVICES.length]!, instance: `pod-${i % 5}` },
-      level: LEVELS[(i * 3) % LEVELS.length],
+      // independent of the service (i % 8), so every service has every level
+      level: LEVELS[Math.floor(i / SERVICES.length) % LEVELS.length],
       message,
       data: { i, status: 200 },
       v: 1,

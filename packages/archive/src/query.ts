@@ -88,7 +88,15 @@ function whereClauses(filters: Filters, params: Record<string, unknown>): { wher
   if (filters.type) add('type = :type', 'type', filters.type);
   const text = filters.text === undefined ? undefined : luceneQuery(filters.text);
   if (text) add(`SEARCH_INDEX('${MESSAGE_CLASS}.message', :text) = true`, 'text', text);
-  const orderBy = filters.service ? 'service DESC, tk DESC' : filters.level ? 'level DESC, tk DESC' : 'tk DESC';
+  // with the fields an index starts with fixed, ordering by the whole index key is ordering by tk
+  const orderBy =
+    filters.service && filters.level
+      ? 'service DESC, level DESC, tk DESC'
+      : filters.service
+        ? 'service DESC, tk DESC'
+        : filters.level
+          ? 'level DESC, tk DESC'
+          : 'tk DESC';
   return { where, orderBy };
 }
 
@@ -192,9 +200,11 @@ export async function counts(conn: OrientConnection, input: unknown): Promise<Bu
       params,
     );
   } else {
-    const where = ['bucket >= :fromBucket', 'bucket <= :toBucket'];
+    const where = ['total = :total', 'bucket >= :fromBucket', 'bucket <= :toBucket'];
     params.fromBucket = minuteOf(new Date(first));
     params.toBucket = minuteOf(new Date(end - 1));
+    // the per-channel totals answer unless service, level or type narrows the count
+    params.total = query.service === undefined && query.level === undefined && query.type === undefined;
     for (const field of ['channel', 'service', 'level', 'type'] as const) {
       if (query[field] !== undefined) {
         where.push(`${field} = :${field}`);

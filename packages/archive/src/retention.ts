@@ -38,7 +38,9 @@ async function recountMinute(conn: OrientConnection, minute: string): Promise<vo
     { start, end },
   );
   const params: Record<string, unknown> = { minute };
+  const totals = new Map<string, number>();
   const inserts = groups.map((group, i) => {
+    totals.set(group.channel, (totals.get(group.channel) ?? 0) + Number(group.n));
     Object.assign(params, {
       [`k${i}`]: countKey(minute, group.channel, group.service, group.level ?? '', group.type, 'retention'),
       [`c${i}`]: group.channel,
@@ -47,7 +49,21 @@ async function recountMinute(conn: OrientConnection, minute: string): Promise<vo
       [`t${i}`]: group.type,
       [`n${i}`]: Number(group.n),
     });
-    return `INSERT INTO ${COUNT_CLASS} SET k = :k${i}, writer = 'retention', bucket = :minute, channel = :c${i}, service = :s${i}, level = :l${i}, type = :t${i}, n = :n${i};`;
+    return (
+      `INSERT INTO ${COUNT_CLASS} SET k = :k${i}, writer = 'retention', total = false, bucket = :minute, ` +
+      `channel = :c${i}, service = :s${i}, level = :l${i}, type = :t${i}, n = :n${i};`
+    );
+  });
+  [...totals].forEach(([channel, n], i) => {
+    Object.assign(params, {
+      [`tk${i}`]: countKey(minute, channel, '', '', '', 'retention', true),
+      [`tc${i}`]: channel,
+      [`tn${i}`]: n,
+    });
+    inserts.push(
+      `INSERT INTO ${COUNT_CLASS} SET k = :tk${i}, writer = 'retention', total = true, bucket = :minute, ` +
+        `channel = :tc${i}, service = '', level = '', type = '', n = :tn${i};`,
+    );
   });
   await conn.script(
     ['BEGIN;', `DELETE FROM ${COUNT_CLASS} WHERE bucket = :minute;`, ...inserts, 'COMMIT;'].join('\n'),

@@ -56,12 +56,15 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX ${MESSAGE_CLASS}.tk IF NOT EXISTS ON ${MESSAGE_CLASS} (tk) UNIQUE`,
       `CREATE INDEX ${MESSAGE_CLASS}.service_tk IF NOT EXISTS ON ${MESSAGE_CLASS} (service, tk) NOTUNIQUE`,
       `CREATE INDEX ${MESSAGE_CLASS}.level_tk IF NOT EXISTS ON ${MESSAGE_CLASS} (level, tk) NOTUNIQUE`,
+      // "the last errors of a service" stays an index walk however rare its errors are
+      `CREATE INDEX ${MESSAGE_CLASS}.service_level_tk IF NOT EXISTS ON ${MESSAGE_CLASS} (service, level, tk) NOTUNIQUE`,
       `CREATE INDEX ${MESSAGE_CLASS}.channel_brokerId IF NOT EXISTS ON ${MESSAGE_CLASS} (channel, brokerId) NOTUNIQUE_HASH_INDEX`,
       `CREATE INDEX ${MESSAGE_CLASS}.message IF NOT EXISTS ON ${MESSAGE_CLASS} (message) FULLTEXT ENGINE LUCENE`,
       `CREATE CLASS ${COUNT_CLASS} IF NOT EXISTS`,
       ...properties(COUNT_CLASS, {
         k: 'STRING',
         writer: 'STRING',
+        total: 'BOOLEAN',
         bucket: 'STRING',
         channel: 'STRING',
         service: 'STRING',
@@ -71,7 +74,7 @@ export const MIGRATIONS: readonly Migration[] = [
       }),
       // k = countKey(bucket, channel, service, level, type): one hash lookup per upsert
       `CREATE INDEX ${COUNT_CLASS}.k IF NOT EXISTS ON ${COUNT_CLASS} (k) UNIQUE_HASH_INDEX`,
-      `CREATE INDEX ${COUNT_CLASS}.bucket IF NOT EXISTS ON ${COUNT_CLASS} (bucket) NOTUNIQUE`,
+      `CREATE INDEX ${COUNT_CLASS}.total_bucket IF NOT EXISTS ON ${COUNT_CLASS} (total, bucket) NOTUNIQUE`,
     ],
   },
 ];
@@ -79,7 +82,8 @@ export const MIGRATIONS: readonly Migration[] = [
 /**
  * The unique key of a MessageCount row. `writer` keeps concurrent writers (several consumers, several
  * replicas) on rows of their own: two transactions bumping one row would make one of them fail.
- * A count is the sum over writers.
+ * A count is the sum over writers. `total` rows count a whole channel per minute (no service, level
+ * or type), for the unfiltered chart.
  */
 export function countKey(
   bucket: string,
@@ -88,8 +92,9 @@ export function countKey(
   level: string,
   type: string,
   writer: string,
+  total = false,
 ): string {
-  return JSON.stringify([bucket, channel, service, level, type, writer]);
+  return JSON.stringify(total ? [bucket, channel, writer] : [bucket, channel, service, level, type, writer]);
 }
 
 function properties(cls: string, props: Record<string, string>): string[] {

@@ -20,6 +20,12 @@ export interface WriteResult {
   readonly rejected: readonly RejectedInput[];
 }
 
+interface CountDims {
+  readonly service: string;
+  readonly level: string;
+  readonly type: string;
+}
+
 interface Pending {
   readonly input: ArchiveInput;
   readonly row: MessageRow;
@@ -137,30 +143,39 @@ export function insertScript(
     params[`r${r}`] = row;
     return `INSERT INTO ${MESSAGE_CLASS} CONTENT :r${r};`;
   });
-  const counts = new Map<string, { bucket: string; row: MessageRow; n: number }>();
-  for (const row of rows) {
-    const bucket = minuteOf(row.ts);
-    const key = countKey(bucket, row.channel, row.service, row.level ?? '', row.type, writer);
+  // per minute: a row per (channel, service, level, type), and a total per channel that the
+  // unfiltered chart reads (a day of minutes is 1440 totals instead of every combination)
+  const counts = new Map<string, { bucket: string; channel: string; dims: CountDims | null; n: number }>();
+  const bump = (bucket: string, channel: string, dims: CountDims | null): void => {
+    const key = dims
+      ? countKey(bucket, channel, dims.service, dims.level, dims.type, writer)
+      : countKey(bucket, channel, '', '', '', writer, true);
     const entry = counts.get(key);
     if (entry) {
       entry.n++;
     } else {
-      counts.set(key, { bucket, row, n: 1 });
+      counts.set(key, { bucket, channel, dims, n: 1 });
     }
+  };
+  for (const row of rows) {
+    const bucket = minuteOf(row.ts);
+    bump(bucket, row.channel, { service: row.service, level: row.level ?? '', type: row.type });
+    bump(bucket, row.channel, null);
   }
-  const bumps = [...counts.entries()].map(([key, { bucket, row, n }], i) => {
+  const bumps = [...counts.entries()].map(([key, { bucket, channel, dims, n }], i) => {
     Object.assign(params, {
       [`k${i}`]: key,
       [`n${i}`]: n,
       [`b${i}`]: bucket,
-      [`c${i}`]: row.channel,
-      [`s${i}`]: row.service,
-      [`l${i}`]: row.level ?? '',
-      [`t${i}`]: row.type,
+      [`c${i}`]: channel,
+      [`s${i}`]: dims?.service ?? '',
+      [`l${i}`]: dims?.level ?? '',
+      [`t${i}`]: dims?.type ?? '',
+      [`a${i}`]: dims === null,
     });
     return (
       `UPDATE ${COUNT_CLASS} SET n = ifnull(n, 0) + :n${i}, bucket = :b${i}, channel = :c${i}, ` +
-      `service = :s${i}, level = :l${i}, type = :t${i}, writer = :writer UPSERT WHERE k = :k${i};`
+      `service = :s${i}, level = :l${i}, type = :t${i}, total = :a${i}, writer = :writer UPSERT WHERE k = :k${i};`
     );
   });
   const script = [
