@@ -64,7 +64,7 @@ export interface Backend {
   childEnv(address: string): Record<string, string>;
 }
 
-function privateServer(address: string, server: RedisServer | KafkaServer): PrivateServer {
+export function privateServer(address: string, server: RedisServer | KafkaServer): PrivateServer {
   return {
     address,
     stop: (signal) => server.stop(signal),
@@ -113,11 +113,6 @@ export const kafkaBackend: Backend = {
 
 export const backends: readonly Backend[] = [redisBackend, kafkaBackend];
 
-/** Redis-only tests that predate the backend factory. */
-export function brokerFor(url: string, keyPrefix: string, options: Partial<RedisBrokerOptions> = {}): Broker {
-  return createRedisBroker({ url, keyPrefix, ...options });
-}
-
 /** Kafka-only tests. */
 export function kafkaBrokerFor(
   brokers: string,
@@ -159,10 +154,6 @@ export function brokerPerFile(
 }
 
 /** Every envelope stored in a stream, read straight from Redis (not through the code under test). */
-export async function readStream(url: string, key: string): Promise<Array<{ id: string; envelope: Envelope }>> {
-  return readRedisStream(url, key);
-}
-
 async function readRedisStream(url: string, key: string): Promise<Array<{ id: string; envelope: Envelope }>> {
   const redis = new Redis(url);
   try {

@@ -1,4 +1,4 @@
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
@@ -6,7 +6,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './free-port';
-import { waitFor } from './wait-for';
+import { supervisedProcess } from './supervised-process';
 
 /** The Apache Kafka release the harness runs; `scripts/fetch-kafka.sh` fetches the same one (a unit test checks). */
 export const KAFKA_VERSION = '4.1.2';
@@ -163,42 +163,16 @@ export async function startKafkaServer(options: KafkaServerOptions = {}): Promis
   const heap = options.heap ?? '512m';
   const args = [`-Xms${heap}`, `-Xmx${heap}`, ...jvm, 'kafka.Kafka', config];
   const startTimeoutMs = options.startTimeoutMs ?? 90_000;
-  let child: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
-
-  const start = async (): Promise<void> => {
-    const proc = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    child = proc;
-    let output = '';
-    let started = false;
-    const collect = (chunk: Buffer): void => {
-      output = (output + chunk.toString()).slice(-8000);
-      started ||= output.includes(STARTED_LINE);
-    };
-    proc.stdout.on('data', collect);
-    proc.stderr.on('data', collect);
-    exited = new Promise((resolve) => proc.once('exit', () => resolve()));
-    await waitFor(
-      async () => {
-        if (proc.exitCode !== null || proc.signalCode !== null) {
-          throw new Error(`kafka exited at start: ${output.trim() || '(no output)'}`);
-        }
-        return started && (await accepts(port));
-      },
-      { timeoutMs: startTimeoutMs, intervalMs: 100, what: `kafka on port ${port}`, failFast: true },
-    ).catch(async (error: unknown) => {
-      proc.kill('SIGKILL');
-      await exited;
-      throw new Error(`${(error as Error).message}; kafka output: ${output.trim()}`, { cause: error });
-    });
-  };
-  const stop = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill(signal);
-    }
-    await exited;
-    child = undefined;
-  };
+  const { start, stop } = supervisedProcess({
+    what: `kafka on port ${port}`,
+    command: 'java',
+    args,
+    timeoutMs: startTimeoutMs,
+    intervalMs: 100,
+    ready: async (output) => output.includes(STARTED_LINE) && (await accepts(port)),
+    // the start line must stay in view until it is seen
+    keepOutput: 1_000_000,
+  });
   try {
     await start();
   } catch (error) {

@@ -1,10 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from './free-port';
-import { waitFor } from './wait-for';
+import { supervisedProcess } from './supervised-process';
 
 /** The OrientDB release the harness and the benchmarks run; `scripts/fetch-orientdb.sh` caches it. */
 export const ORIENTDB_VERSION = process.env.ORIENTDB_VERSION ?? '3.2.25';
@@ -80,41 +80,17 @@ export async function startOrientDbServer(options: OrientDbServerOptions = {}): 
     'com.orientechnologies.orient.server.OServerMain',
   ]; // prettier-ignore
   const env = { ...process.env, ORIENTDB_HOME: dir, ORIENTDB_ROOT_PASSWORD: password };
-  let child: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
-
-  const start = async (): Promise<void> => {
-    const proc = spawn('java', args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child = proc;
-    let output = '';
-    let active = false;
-    const collect = (chunk: Buffer): void => {
-      output = (output + chunk.toString()).slice(-6000);
-      active ||= output.includes('OrientDB Server is active');
-    };
-    proc.stdout.on('data', collect);
-    proc.stderr.on('data', collect);
-    exited = new Promise((resolveExit) => proc.once('exit', () => resolveExit()));
-    await waitFor(
-      () => {
-        if (proc.exitCode !== null || proc.signalCode !== null) {
-          throw new Error(`OrientDB exited at start: ${output.trim() || '(no output)'}`);
-        }
-        return active;
-      },
-      { timeoutMs: 60_000, what: `OrientDB on port ${port}`, failFast: true },
-    ).catch((error: unknown) => {
-      proc.kill('SIGKILL');
-      throw new Error(`${(error as Error).message}; server output: ${output.trim()}`);
-    });
-  };
-  const stop = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill(signal);
-    }
-    await exited;
-    child = undefined;
-  };
+  const { start, stop } = supervisedProcess({
+    what: `OrientDB on port ${port}`,
+    command: 'java',
+    args,
+    cwd: dir,
+    env,
+    timeoutMs: 60_000,
+    ready: (output) => output.includes('OrientDB Server is active'),
+    // the banner line must stay in view until it is seen
+    keepOutput: 1_000_000,
+  });
   await start();
   return {
     host: '127.0.0.1',

@@ -1,10 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port';
-import { waitFor } from './wait-for';
+import { supervisedProcess } from './supervised-process';
 
 export interface RedisServerOptions {
   /** Persist every write to an append-only file, fsynced before the reply (survives SIGKILL). */
@@ -47,41 +47,14 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     '--appendfsync', 'always',
     '--loglevel', 'warning',
   ]; // prettier-ignore
-  let child: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
-
-  const start = async (): Promise<void> => {
-    const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    child = proc;
-    let output = '';
-    const collect = (chunk: Buffer): void => {
-      output = (output + chunk.toString()).slice(-4000);
-    };
-    proc.stdout.on('data', collect);
-    proc.stderr.on('data', collect);
-    exited = new Promise((resolve) => proc.once('exit', () => resolve()));
-    let lastPing = '';
-    await waitFor(
-      async () => {
-        if (proc.exitCode !== null || proc.signalCode !== null) {
-          throw new Error(`redis-server exited at start: ${output.trim() || '(no output)'}`);
-        }
-        const answer = await ping(port);
-        lastPing = answer === true ? '' : answer;
-        return answer === true;
-      },
-      { timeoutMs: 15_000, what: `redis-server on port ${port}`, failFast: true },
-    ).catch((error: unknown) => {
-      throw new Error(`${(error as Error).message}; last ping: ${lastPing}; server output: ${output.trim()}`);
-    });
-  };
-  const stop = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      child.kill(signal);
-    }
-    await exited;
-    child = undefined;
-  };
+  const server = supervisedProcess({
+    what: `redis-server on port ${port}`,
+    command: 'redis-server',
+    args,
+    timeoutMs: 15_000,
+    ready: async () => (await ping(port)) === true,
+  });
+  const { start, stop } = server;
   await start();
   return {
     url: `redis://127.0.0.1:${port}`,
