@@ -159,9 +159,11 @@ export MUPETS_SECRETS_DIR="$work/secrets"
 docker compose -f "$root/docker-compose.dev.yml" config -q || fail "docker-compose.dev.yml does not parse"
 docker compose -f "$root/docker-compose.prod.yml" config -q || fail "docker-compose.prod.yml does not parse"
 if docker stack config --help >/dev/null 2>&1; then
-  # as docs/docker.md deploys it: without the long-form depends_on, which swarm rejects
-  awk '/^    depends_on:$/ { skip = 1; next } skip && /^      / { next } { skip = 0; print }' "$root/docker-compose.prod.yml" |
-    docker stack config -c - -c "$root/deploy/stack.yml" >/dev/null || fail "the prod file is not a valid stack"
+  # as docs/docker.md deploys it (deploy/stack-filter.awk), with and without the kafka service
+  for broker in redis kafka; do
+    awk -v broker="$broker" -f "$root/deploy/stack-filter.awk" "$root/docker-compose.prod.yml" |
+      docker stack config -c - -c "$root/deploy/stack.yml" >/dev/null || fail "the prod file is not a valid stack ($broker)"
+  done
   info "docker stack config: valid"
 else
   info "docker stack config: not available in this docker CLI, skipped"
