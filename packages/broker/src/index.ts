@@ -6,6 +6,7 @@ export type {
   Consumer,
   Delivery,
   GroupStats,
+  PartitionStats,
   HandlerFailure,
   HandlerResult,
   StreamEntry,

@@ -43,6 +43,7 @@ describe('group stats from offsets', () => {
       lastDeliveredId: '0-399',
       oldestPendingId: '0-300',
       oldestPendingAgeMs: 2500,
+      partitions: [{ partition: 0, committedOffset: 300, endOffset: 1000, pending: 100, lag: 600 }],
     });
   });
 
@@ -64,6 +65,11 @@ describe('group stats from offsets', () => {
       lastDeliveredId: '0-11',
       oldestPendingId: '1-5',
       oldestPendingAgeMs: 900,
+      // and each partition's own figures, which the sums hide
+      partitions: [
+        { partition: 0, committedOffset: 10, endOffset: 20, pending: 2, lag: 8 },
+        { partition: 1, committedOffset: 5, endOffset: 9, pending: 4, lag: 0 },
+      ],
     });
   });
 

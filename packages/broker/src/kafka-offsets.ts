@@ -1,6 +1,6 @@
 import type { DeliveryState } from './kafka-delivery-state';
 import { kafkaId } from './kafka-id';
-import type { GroupStats } from './types';
+import type { GroupStats, PartitionStats } from './types';
 
 /** A partition's stored range: offsets `start` (first kept) to `end` (next to be written). */
 export interface PartitionBounds {
@@ -32,12 +32,20 @@ export function groupStatsOf(group: GroupOffsets, bounds: readonly PartitionBoun
   let lag = 0n;
   let last: { id: string; ts: number } | undefined;
   let oldest: { id: string; ts: number | undefined } | undefined;
+  const partitions: PartitionStats[] = [];
   for (const { partition, start, end } of bounds) {
     const committed = group.committed.get(partition);
     const acked = max(committed?.offset ?? start, start);
     const delivered = max(committed?.state?.deliveredUpTo ?? acked, acked);
     pending += delivered - acked;
     lag += max(end - delivered, 0n);
+    partitions.push({
+      partition,
+      committedOffset: Number(acked),
+      endOffset: Number(end),
+      pending: Number(delivered - acked),
+      lag: Number(max(end - delivered, 0n)),
+    });
     if (delivered > 0n) {
       const ts = committed?.state?.lastDeliveredTs ?? 0;
       if (!last || ts >= last.ts) {
@@ -59,6 +67,7 @@ export function groupStatsOf(group: GroupOffsets, bounds: readonly PartitionBoun
     lag: Number(lag),
     oldestPendingId: oldest?.id ?? null,
     oldestPendingAgeMs: oldest?.ts === undefined ? null : Math.max(0, now - oldest.ts),
+    partitions,
   };
 }
 

@@ -105,6 +105,19 @@ export interface GroupStats {
   readonly oldestPendingId: string | null;
   /** Age of the oldest pending entry, from its id's timestamp (Kafka: its publish timestamp). */
   readonly oldestPendingAgeMs: number | null;
+  /** Kafka only: the figures of each partition (a Redis stream has none). */
+  readonly partitions?: readonly PartitionStats[];
+}
+
+/** One partition of a Kafka topic, as one consumer group sees it. */
+export interface PartitionStats {
+  readonly partition: number;
+  /** The group's committed offset: the next entry it has not acked (the start offset before any commit). */
+  readonly committedOffset: number;
+  /** The offset the next published entry will get. */
+  readonly endOffset: number;
+  readonly pending: number;
+  readonly lag: number;
 }
 
 export interface ChannelStats {

@@ -125,6 +125,14 @@ describe.each(backends)('$name', (backend) => {
     expect(group!.pending).toBeGreaterThanOrEqual(2);
     expect(group!.lag).toBe(4 - group!.pending);
     expect(group!.oldestPendingAgeMs).toBeGreaterThanOrEqual(0);
+    if (backend.name === 'kafka') {
+      // nothing acked: the commit point is still the first offset of the one partition
+      expect(group!.partitions).toEqual([
+        { partition: 0, committedOffset: 0, endOffset: 4, pending: group!.pending, lag: group!.lag },
+      ]);
+    } else {
+      expect(group!.partitions).toBeUndefined();
+    }
 
     const empty = await file.broker.stats('rt-never-used');
     expect(empty).toEqual({ channel: 'rt-never-used', length: 0, firstId: null, lastId: null, groups: [] });
