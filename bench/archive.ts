@@ -173,7 +173,8 @@ function rawScript(
   return { script: ['BEGIN;', ...statements, 'COMMIT;'].join('\n'), params };
 }
 
-async function readEnvelopes(url: string, prefix: string): Promise<Envelope[]> {
+/** The first `limit` seeded envelopes, read back from the stream (the archiver's own log lines left out). */
+async function readEnvelopes(url: string, prefix: string, limit: number): Promise<Envelope[]> {
   const broker = createRedisBroker({ url, keyPrefix: prefix });
   const out: Envelope[] = [];
   const tail = broker.tail('logs', { fromId: '0-0', count: 5000, blockMs: 100 });
@@ -182,7 +183,7 @@ async function readEnvelopes(url: string, prefix: string): Promise<Envelope[]> {
       if (entry.envelope.source.service !== 'log-archiver') {
         out.push(entry.envelope);
       }
-      if (out.length >= MESSAGES) {
+      if (out.length >= limit) {
         break;
       }
     }
@@ -208,7 +209,7 @@ async function main(): Promise<void> {
     await rawInsert(
       orient,
       'bench_warmup',
-      (await readEnvelopes(redis.url, prefix)).slice(0, 30_000),
+      await readEnvelopes(redis.url, prefix, Math.min(30_000, MESSAGES)),
       500,
       'content',
       1,
@@ -220,7 +221,7 @@ async function main(): Promise<void> {
     if (RSS_ONLY) {
       return;
     }
-    const envelopes = await readEnvelopes(redis.url, prefix);
+    const envelopes = await readEnvelopes(redis.url, prefix, MESSAGES);
     let best = 0;
     const variants: Array<[RawMethod, number, number]> = [
       ['values', 500, 1],
