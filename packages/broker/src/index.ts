@@ -7,6 +7,7 @@ export type {
   Delivery,
   GroupStats,
   PartitionStats,
+  RangeOptions,
   HandlerFailure,
   HandlerResult,
   StreamEntry,

@@ -13,10 +13,13 @@ import { convertMessages } from './envelope-batch';
 import { BrokerClosedError, BrokerUnavailableError } from './errors';
 import { baseClientOptions, TopicRegistry, watchClient, type KafkaSettings, type TopicLayout } from './kafka-client';
 import { KafkaStreamConsumer } from './kafka-consumer';
+import { isKafkaId } from './kafka-id';
 import { decodeDeliveryState } from './kafka-delivery-state';
 import { groupStatsOf, lengthCuts, trimPlan, type GroupOffsets, type PartitionBounds } from './kafka-offsets';
 import { KafkaPublisher, type OutgoingMessage } from './kafka-publisher';
+import { readKafkaRange } from './kafka-range';
 import { openKafkaTail } from './kafka-tail';
+import { resolveRange } from './range-options';
 import { type BrokerLogger, silentLogger } from './logger';
 import { resolveConsumeOptions } from './stream-consumer';
 import type {
@@ -25,6 +28,8 @@ import type {
   ChannelStats,
   ConsumeOptions,
   Consumer,
+  RangeOptions,
+  StreamEntry,
   Tail,
   TailOptions,
   TrimOptions,
@@ -301,6 +306,32 @@ class KafkaBroker implements Broker {
       }
     }
     return { removed: Number(removed), heldBackByGroup: plan.heldBackByGroup };
+  }
+
+  async range(channel: string, options?: RangeOptions): Promise<StreamEntry[]> {
+    assertName('channel', channel);
+    const range = resolveRange(options);
+    const topic = this.topicOf(channel);
+    return readKafkaRange(
+      {
+        settings: this.settings,
+        admin: this.admin,
+        topic,
+        channel,
+        layout: (forceUpdate) => this.topics.layout(topic, forceUpdate),
+      },
+      range,
+    );
+  }
+
+  /** Kafka keeps a partition's records from an offset on; one record cannot be deleted: always 0. */
+  remove(channel: string, ids: readonly string[]): Promise<number> {
+    assertName('channel', channel);
+    const bad = ids.find((id) => !isKafkaId(id));
+    if (bad !== undefined) {
+      return Promise.reject(new RangeError(`remove: not an entry id: ${JSON.stringify(bad)}`));
+    }
+    return Promise.resolve(0);
   }
 
   deadLetterChannel(channel: string): string {

@@ -8,8 +8,10 @@ import { Publisher } from './publisher';
 import { closeConnection, openConnection, waitForReady } from './redis-connection';
 import { defineSafeTrim, safeTrim } from './safe-trim';
 import { defineXaddBatch } from './xadd-batch';
+import { resolveRange } from './range-options';
 import { resolveConsumeOptions, StreamConsumer } from './stream-consumer';
-import { streamIdTime } from './stream-id';
+import { parseEntry, type RawEntry } from './stream-entry';
+import { isStreamId, streamIdTime } from './stream-id';
 import { openTail } from './stream-tail';
 import type {
   BatchHandler,
@@ -18,6 +20,8 @@ import type {
   ConsumeOptions,
   Consumer,
   GroupStats,
+  RangeOptions,
+  StreamEntry,
   Tail,
   TailOptions,
   TrimOptions,
@@ -189,6 +193,39 @@ class RedisBroker implements Broker {
       }
     }
     return { removed, heldBackByGroup };
+  }
+
+  async range(channel: string, options?: RangeOptions): Promise<StreamEntry[]> {
+    assertName('channel', channel);
+    const { start, end, count, reverse } = resolveRange(options);
+    const key = this.keyOf(channel);
+    const rows = (
+      reverse
+        ? await this.main.xrevrange(key, end ?? '+', start ?? '-', 'COUNT', count)
+        : await this.main.xrange(key, start ?? '-', end ?? '+', 'COUNT', count)
+    ) as RawEntry[];
+    const entries: StreamEntry[] = [];
+    for (const row of rows) {
+      const parsed = parseEntry(row);
+      if (parsed.ok) {
+        entries.push({ id: parsed.id, channel, envelope: parsed.envelope });
+      } else {
+        this.logger.warn('range skipped a malformed entry', { channel, id: parsed.id, error: parsed.error.message });
+      }
+    }
+    return entries;
+  }
+
+  async remove(channel: string, ids: readonly string[]): Promise<number> {
+    assertName('channel', channel);
+    if (ids.length === 0) {
+      return 0;
+    }
+    const bad = ids.find((id) => !isStreamId(id));
+    if (bad !== undefined) {
+      throw new RangeError(`remove: not an entry id: ${JSON.stringify(bad)}`);
+    }
+    return this.main.xdel(this.keyOf(channel), ...ids);
   }
 
   deadLetterChannel(channel: string): string {

@@ -144,6 +144,17 @@ export interface TrimResult {
   readonly heldBackByGroup: boolean;
 }
 
+export interface RangeOptions {
+  /** The first id to return (inclusive). Default: the oldest stored entry. */
+  start?: string;
+  /** The last id to return (inclusive). Default: the newest stored entry. */
+  end?: string;
+  /** At most this many entries. Default 100, at most 10 000. */
+  count?: number;
+  /** Newest first (the `count` newest of the range). Default false: oldest first. */
+  reverse?: boolean;
+}
+
 /** The broker contract, the same for every backend. */
 export interface Broker {
   /** Resolves once connected (rejects after `timeoutMs`, if given). */
@@ -156,6 +167,19 @@ export interface Broker {
   stats(channel: string): Promise<ChannelStats>;
   /** Trims old entries, never one that a consumer group has not acked. */
   trim(channel: string, options: TrimOptions): Promise<TrimResult>;
+  /**
+   * Stored entries between two ids, both inclusive (Redis: XRANGE / XREVRANGE). For reading a few
+   * entries back (dead letters, one entry by id), not for following a channel: use `tail`.
+   * Entries that are not valid envelopes are skipped. Kafka: ids name a partition and an offset;
+   * `start` and `end` bound the partition they name, and entries of several partitions are ordered
+   * by publish time.
+   */
+  range(channel: string, options?: RangeOptions): Promise<StreamEntry[]>;
+  /**
+   * Deletes single entries by id (Redis: XDEL); resolves with how many were deleted. Kafka cannot
+   * delete one record from a topic: it resolves with 0 and deletes nothing.
+   */
+  remove(channel: string, ids: readonly string[]): Promise<number>;
   /** Name of the channel that receives `channel`'s dead letters. */
   deadLetterChannel(channel: string): string;
   /** Number of messages accepted but not yet confirmed stored. */

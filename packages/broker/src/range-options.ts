@@ -1,0 +1,28 @@
+import type { RangeOptions } from './types';
+
+export const DEFAULT_RANGE_COUNT = 100;
+export const MAX_RANGE_COUNT = 10_000;
+
+const ID_RE = /^\d{1,20}-\d{1,20}$/;
+
+export interface ResolvedRange {
+  readonly start: string | undefined;
+  readonly end: string | undefined;
+  readonly count: number;
+  readonly reverse: boolean;
+}
+
+/** Checks `range()` options; throws RangeError naming the option and the rule. */
+export function resolveRange(options: RangeOptions = {}): ResolvedRange {
+  const count = options.count ?? DEFAULT_RANGE_COUNT;
+  if (!Number.isInteger(count) || count < 1 || count > MAX_RANGE_COUNT) {
+    throw new RangeError(`range count must be an integer from 1 to ${MAX_RANGE_COUNT}, got ${count}`);
+  }
+  for (const name of ['start', 'end'] as const) {
+    const id = options[name];
+    if (id !== undefined && !ID_RE.test(id)) {
+      throw new RangeError(`range ${name} must be an entry id like 1732000000000-0, got ${JSON.stringify(id)}`);
+    }
+  }
+  return { start: options.start, end: options.end, count, reverse: options.reverse ?? false };
+}
