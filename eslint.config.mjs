@@ -21,6 +21,13 @@ export default tseslint.config(
     },
   },
   {
+    // the admin web UI: browser code (DOM lib, Preact JSX) with its own tsconfig
+    files: ['images/admin/web/**/*.ts', 'images/admin/web/**/*.tsx'],
+    languageOptions: {
+      parserOptions: { project: './images/admin/web/tsconfig.json', tsconfigRootDir: import.meta.dirname },
+    },
+  },
+  {
     // programs, not services: printing their figures is their job
     files: ['bench/**/*.ts', '**/bin/**/*.ts'],
     rules: { 'no-console': 'off' },

@@ -1,0 +1,1 @@
+export { createUiRouter, UI_PAGES, type UiRouter, type UiRouterOptions } from './ui.router';

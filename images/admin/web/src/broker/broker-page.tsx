@@ -1,0 +1,160 @@
+// Broker: every channel's length, its consumer groups' progress, and its dead letters.
+import { useState } from 'preact/hooks';
+import { api, errorMessage, query } from '../api';
+import type { ChannelStats, DeadLetter } from '../api-types';
+import { ConfirmDialog } from '../confirm-dialog';
+import { EnvelopeView } from '../envelope-view';
+import { countOf, dateTimeOf, durationOf, timeOf } from '../format';
+import { usePoll } from '../use-poll';
+
+export function BrokerPage() {
+  const broker = usePoll(
+    (signal) => api<{ backend: string; channels: ChannelStats[] }>('/api/broker', { signal }),
+    5000,
+  );
+  const [open, setOpen] = useState<string | undefined>();
+
+  return (
+    <section class="page broker-page">
+      <div class="page-head">
+        <h2>Broker{broker.data ? <span class="muted"> · {broker.data.backend}</span> : null}</h2>
+        <span class="muted small">{broker.at ? `refreshed ${timeOf(broker.at.toISOString()).slice(0, 8)}` : ''}</span>
+      </div>
+      {broker.error && (
+        <p class="banner error" role="alert">
+          Broker: {errorMessage(broker.error)}
+        </p>
+      )}
+      <div class="channel-grid">
+        {(broker.data?.channels ?? []).map((channel) => (
+          <article class="card channel" key={channel.channel} data-channel={channel.channel}>
+            <header class="channel-head">
+              <h3>{channel.channel}</h3>
+              <div class="figures">
+                <Figure label="entries" value={countOf(channel.length)} />
+                <Figure label="groups" value={countOf(channel.groups.length)} />
+                <Figure label="dead letters" value={countOf(channel.deadLetters)} warn={channel.deadLetters > 0} />
+              </div>
+            </header>
+            {channel.groups.length > 0 ? (
+              <div class="table-wrap">
+                <table class="table compact">
+                  <thead>
+                    <tr>
+                      <th>group</th>
+                      <th>consumers</th>
+                      <th>pending</th>
+                      <th>lag</th>
+                      <th>oldest pending</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {channel.groups.map((group) => (
+                      <tr key={group.name}>
+                        <td class="mono">{group.name}</td>
+                        <td>{countOf(group.consumers)}</td>
+                        <td class={group.pending > 0 ? 'warn-text' : ''}>{countOf(group.pending)}</td>
+                        <td class={group.lag ? 'warn-text' : ''}>
+                          {group.lag === null ? 'unknown' : countOf(group.lag)}
+                        </td>
+                        <td>{durationOf(group.oldestPendingAgeMs)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            ) : (
+              <p class="muted small">No consumer group reads this channel.</p>
+            )}
+            <div class="channel-foot">
+              <button
+                type="button"
+                disabled={channel.deadLetters === 0 && open !== channel.channel}
+                onClick={() => setOpen(open === channel.channel ? undefined : channel.channel)}
+              >
+                {open === channel.channel ? 'Hide dead letters' : `Dead letters (${countOf(channel.deadLetters)})`}
+              </button>
+            </div>
+            {open === channel.channel && <DeadLetters channel={channel.channel} onChanged={broker.reload} />}
+          </article>
+        ))}
+      </div>
+    </section>
+  );
+}
+
+function Figure({ label, value, warn }: { label: string; value: string; warn?: boolean }) {
+  return (
+    <div class={`figure${warn ? ' warn' : ''}`}>
+      <span class="figure-value">{value}</span>
+      <span class="figure-label">{label}</span>
+    </div>
+  );
+}
+
+function DeadLetters({ channel, onChanged }: { channel: string; onChanged: () => void }) {
+  const list = usePoll(
+    (signal) =>
+      api<{ deadLetters: DeadLetter[] }>(
+        `/api/broker/${encodeURIComponent(channel)}/dead-letters${query({ limit: 100 })}`,
+        { signal },
+      ),
+    0,
+    [channel],
+  );
+  const [replaying, setReplaying] = useState<DeadLetter | undefined>();
+  const [shown, setShown] = useState<string | undefined>();
+  const [notice, setNotice] = useState<string | undefined>();
+
+  return (
+    <div class="dead-letters">
+      {list.error && <p class="error-text">{errorMessage(list.error)}</p>}
+      {notice && <p class="banner ok">{notice}</p>}
+      {list.data?.deadLetters.length === 0 && <p class="muted small">No dead letters.</p>}
+      <ul class="dl-list">
+        {list.data?.deadLetters.map((letter) => (
+          <li key={letter.id} data-dead-letter={letter.id}>
+            <div class="dl-line">
+              <span class="mono small">{dateTimeOf(letter.ts)}</span>
+              <span class="mono">{letter.envelope.type}</span>
+              <span class="muted small">
+                group {letter.group} · {letter.deliveries} deliveries
+              </span>
+              <span class="grow" />
+              <button type="button" class="ghost" onClick={() => setShown(shown === letter.id ? undefined : letter.id)}>
+                {shown === letter.id ? 'Hide' : 'Show'}
+              </button>
+              <button type="button" onClick={() => setReplaying(letter)}>
+                Replay
+              </button>
+            </div>
+            <p class="dl-error">{letter.error}</p>
+            {shown === letter.id && <EnvelopeView value={letter.envelope} />}
+          </li>
+        ))}
+      </ul>
+      {replaying && (
+        <ConfirmDialog
+          title="Replay this dead letter?"
+          name={replaying.envelope.type}
+          action="Replay"
+          onClose={() => setReplaying(undefined)}
+          onConfirm={async () => {
+            const result = await api<{ brokerId: string }>(
+              `/api/broker/${encodeURIComponent(channel)}/dead-letters/${encodeURIComponent(replaying.id)}/replay`,
+              { method: 'POST' },
+            );
+            setNotice(`Published again as ${result.brokerId}.`);
+            list.reload();
+            onChanged();
+          }}
+        >
+          <p>
+            The original envelope is published again on <strong>{channel}</strong> and the dead letter removed. Its
+            consumers will process it once more.
+          </p>
+        </ConfirmDialog>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,354 @@
+// Live: every channel's entries as they are published, filtered, paused, followed, with history
+// loaded from the archive when the user scrolls to the top.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { api, errorMessage, goToLogin, query } from '../api';
+import { LEVELS, type LiveEntry, type SearchPage } from '../api-types';
+import { EnvelopeView } from '../envelope-view';
+import { timeOf } from '../format';
+import { EMPTY_FILTER, entryOfRecord, LiveBuffer, type LiveFilter } from './live-buffer';
+import { VirtualList } from './virtual-list';
+
+const CAPACITY = 50_000;
+const PAUSED_CAPACITY = 50_000;
+const ROW_HEIGHT = 26;
+const HISTORY_PAGE = 200;
+
+type Connection = 'connecting' | 'open' | 'reconnecting';
+
+export function LivePage() {
+  const buffer = useMemo(() => new LiveBuffer(CAPACITY), []);
+  const [version, setVersion] = useState(0);
+  const [filter, setFilterState] = useState<LiveFilter>(EMPTY_FILTER);
+  const [paused, setPaused] = useState(false);
+  const [pausedCount, setPausedCount] = useState(0);
+  const [follow, setFollow] = useState(true);
+  const [rate, setRate] = useState(0);
+  const [connection, setConnection] = useState<Connection>('connecting');
+  const [selected, setSelected] = useState<LiveEntry | undefined>();
+  const [history, setHistory] = useState<{ loading: boolean; done: boolean; error?: string }>({
+    loading: false,
+    done: false,
+  });
+  const [prepended, setPrepended] = useState(0);
+  const filterInput = useRef<HTMLInputElement>(null);
+
+  // mutable state the stream handler reads without re-subscribing
+  const state = useRef({
+    incoming: [] as LiveEntry[],
+    held: [] as LiveEntry[],
+    paused: false,
+    frame: 0,
+    received: 0,
+    historyCursor: undefined as string | undefined,
+  });
+
+  const flush = useCallback(() => {
+    const s = state.current;
+    s.frame = 0;
+    if (s.incoming.length === 0) {
+      return;
+    }
+    const batch = s.incoming;
+    s.incoming = [];
+    if (s.paused) {
+      s.held.push(...batch);
+      if (s.held.length > PAUSED_CAPACITY) {
+        s.held.splice(0, s.held.length - PAUSED_CAPACITY);
+      }
+      setPausedCount(s.held.length);
+      return;
+    }
+    if (buffer.append(batch) > 0) {
+      setPrepended(0);
+      setVersion((v) => v + 1);
+    }
+  }, [buffer]);
+
+  // the stream: one EventSource on every channel; the browser resends Last-Event-ID on reconnect
+  useEffect(() => {
+    let source: EventSource | undefined;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    let closed = false;
+    const connect = (): void => {
+      source = new EventSource('/api/live');
+      source.onopen = () => setConnection('open');
+      source.addEventListener('entries', (event: MessageEvent<string>) => {
+        const s = state.current;
+        const entries = JSON.parse(event.data) as LiveEntry[];
+        s.received += entries.length;
+        for (const entry of entries) {
+          s.incoming.push(entry);
+        }
+        // one render per animation frame, however many batches arrived in it
+        if (!s.frame) {
+          s.frame = requestAnimationFrame(flush);
+        }
+      });
+      source.onerror = () => {
+        if (!source || source.readyState !== EventSource.CLOSED) {
+          setConnection('reconnecting');
+          return;
+        }
+        // the browser gave up (an answer that is not a stream, e.g. 401): find out why, then retry
+        setConnection('reconnecting');
+        void api('/api/session')
+          .then(() => {
+            if (!closed) {
+              retry = setTimeout(connect, 2000);
+            }
+          })
+          .catch(() => goToLogin());
+      };
+    };
+    connect();
+    return () => {
+      closed = true;
+      clearTimeout(retry);
+      source?.close();
+      cancelAnimationFrame(state.current.frame);
+    };
+  }, [flush]);
+
+  useEffect(() => {
+    let last = state.current.received;
+    const timer = setInterval(() => {
+      const now = state.current.received;
+      setRate(now - last);
+      last = now;
+    }, 1000);
+    return () => clearInterval(timer);
+  }, []);
+
+  const togglePause = useCallback(() => {
+    const s = state.current;
+    s.paused = !s.paused;
+    setPaused(s.paused);
+    if (!s.paused) {
+      const held = s.held;
+      s.held = [];
+      setPausedCount(0);
+      buffer.append(held);
+      setVersion((v) => v + 1);
+    }
+  }, [buffer]);
+
+  const clear = useCallback(() => {
+    buffer.clear();
+    state.current.held = [];
+    state.current.historyCursor = undefined;
+    setPausedCount(0);
+    setSelected(undefined);
+    setHistory({ loading: false, done: false });
+    setVersion((v) => v + 1);
+  }, [buffer]);
+
+  const setFilter = (patch: Partial<LiveFilter>): void => {
+    const next = { ...filter, ...patch };
+    setFilterState(next);
+    buffer.setFilter(next);
+    setVersion((v) => v + 1);
+  };
+
+  const loadOlder = useCallback(async () => {
+    if (history.loading || history.done) {
+      return;
+    }
+    const oldest = buffer.oldest();
+    const s = state.current;
+    if (!oldest && !s.historyCursor) {
+      return;
+    }
+    setHistory({ loading: true, done: false });
+    try {
+      // the first page: every channel up to the oldest line's time (beforeBrokerId would need its
+      // channel and so leave out the others); the lines already here are dropped as duplicates
+      const params = s.historyCursor
+        ? { before: s.historyCursor, limit: HISTORY_PAGE }
+        : { to: new Date(Date.parse(oldest?.envelope.ts ?? '') + 1).toISOString(), limit: HISTORY_PAGE };
+      const page = await api<SearchPage>(`/api/archive/search${query(params)}`);
+      s.historyCursor = page.next ?? undefined;
+      const older = page.records.map(entryOfRecord).reverse();
+      const visibleBefore = buffer.visible;
+      buffer.prepend(older);
+      setFollow(false);
+      setPrepended(buffer.visible - visibleBefore);
+      setVersion((v) => v + 1);
+      setHistory({ loading: false, done: !page.next });
+    } catch (error) {
+      setHistory({ loading: false, done: false, error: errorMessage(error) });
+    }
+  }, [buffer, history]);
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent): void => {
+      const target = event.target as HTMLElement | null;
+      if (
+        event.ctrlKey ||
+        event.metaKey ||
+        event.altKey ||
+        (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT|BUTTON)$/.test(target.tagName)))
+      ) {
+        if (event.key === 'Escape' && target instanceof HTMLInputElement) {
+          target.blur();
+        }
+        return;
+      }
+      if (event.key === ' ') {
+        event.preventDefault();
+        togglePause();
+      } else if (event.key === 'c') {
+        clear();
+      } else if (event.key === '/') {
+        event.preventDefault();
+        filterInput.current?.focus();
+      } else if (event.key === 'Escape') {
+        setSelected(undefined);
+      }
+    };
+    addEventListener('keydown', onKey);
+    return () => removeEventListener('keydown', onKey);
+  }, [togglePause, clear]);
+
+  const onScrolled = (atEnd: boolean, atTop: boolean): void => {
+    setPrepended(0);
+    if (atEnd !== follow) {
+      setFollow(atEnd);
+    }
+    if (atTop) {
+      void loadOlder();
+    }
+  };
+
+  const renderRow = (index: number) => {
+    const entry = buffer.row(index);
+    if (!entry) {
+      return null;
+    }
+    const { envelope } = entry;
+    const level = envelope.level ?? 'none';
+    return (
+      <button
+        type="button"
+        data-row={entry.key}
+        class={`live-row${selected && selected.channel === entry.channel && selected.envelope.id === envelope.id ? ' selected' : ''}`}
+        onClick={() => setSelected(entry)}
+      >
+        <span class="c-time">{timeOf(envelope.ts)}</span>
+        <span class={`c-level lvl lvl-${level}`}>{envelope.level ?? '·'}</span>
+        <span class="c-channel">{entry.channel}</span>
+        <span class="c-service">{envelope.source.service}</span>
+        <span class="c-type">{envelope.type}</span>
+        <span class="c-message">{envelope.message ?? (envelope.data ? JSON.stringify(envelope.data) : '')}</span>
+      </button>
+    );
+  };
+
+  const services = [...buffer.services].sort();
+  return (
+    <section class="page live-page">
+      <div class="toolbar">
+        <input
+          ref={filterInput}
+          class="grow"
+          type="search"
+          placeholder="Filter text  ( / )"
+          aria-label="Filter text"
+          value={filter.text}
+          onInput={(e) => setFilter({ text: e.currentTarget.value })}
+        />
+        <select
+          aria-label="Service"
+          value={filter.service}
+          onChange={(e) => setFilter({ service: e.currentTarget.value })}
+        >
+          <option value="">All services</option>
+          {services.map((service) => (
+            <option key={service} value={service}>
+              {service}
+            </option>
+          ))}
+        </select>
+        <select aria-label="Level" value={filter.level} onChange={(e) => setFilter({ level: e.currentTarget.value })}>
+          <option value="">All levels</option>
+          {LEVELS.map((level) => (
+            <option key={level} value={level}>
+              {level}
+            </option>
+          ))}
+        </select>
+        <input
+          type="search"
+          placeholder="Type"
+          aria-label="Type"
+          class="narrow"
+          value={filter.type}
+          onInput={(e) => setFilter({ type: e.currentTarget.value })}
+        />
+        <button type="button" class={paused ? 'primary' : ''} onClick={togglePause} data-action="pause">
+          {paused ? `Resume${pausedCount ? ` (${pausedCount.toLocaleString('en-US')} new)` : ''}` : 'Pause'}
+        </button>
+        <button type="button" onClick={clear}>
+          Clear
+        </button>
+        <label class="check">
+          <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.currentTarget.checked)} /> Follow
+        </label>
+      </div>
+      <div class="live-meta">
+        <span class={`conn conn-${connection}`} data-connection={connection}>
+          {connection === 'open' ? 'connected' : connection}
+        </span>
+        <span data-rate>{rate.toLocaleString('en-US')} msg/s</span>
+        <span data-count>
+          {buffer.visible.toLocaleString('en-US')}
+          {buffer.visible !== buffer.size ? ` of ${buffer.size.toLocaleString('en-US')}` : ''} lines
+        </span>
+        {paused && <span class="badge warn">paused</span>}
+        {history.loading && <span>loading older lines…</span>}
+        {history.error && <span class="error-text">history: {history.error}</span>}
+        {history.done && <span class="muted">start of the archive</span>}
+        <span class="hint">
+          <kbd>space</kbd> pause · <kbd>c</kbd> clear · <kbd>/</kbd> filter · scroll up for history
+        </span>
+      </div>
+      <div class={`live-body${selected ? ' with-panel' : ''}`}>
+        <div class="live-list">
+          <div class="live-head" aria-hidden="true">
+            <span class="c-time">time</span>
+            <span class="c-level">level</span>
+            <span class="c-channel">channel</span>
+            <span class="c-service">service</span>
+            <span class="c-type">type</span>
+            <span class="c-message">message</span>
+          </div>
+          {buffer.visible === 0 && (
+            <div class="empty">
+              {buffer.size === 0 ? 'Waiting for messages on every channel…' : 'No line matches the filter.'}
+            </div>
+          )}
+          <VirtualList
+            count={buffer.visible}
+            rowHeight={ROW_HEIGHT}
+            version={version}
+            renderRow={renderRow}
+            follow={follow}
+            onScrolled={onScrolled}
+            prependedRows={prepended}
+            label="Live messages"
+          />
+        </div>
+        {selected && (
+          <aside class="side-panel" aria-label="Message">
+            <div class="side-head">
+              <strong>{selected.envelope.type}</strong>
+              <button type="button" class="ghost" aria-label="Close" onClick={() => setSelected(undefined)}>
+                ✕
+              </button>
+            </div>
+            <EnvelopeView value={selected} />
+          </aside>
+        )}
+      </div>
+    </section>
+  );
+}
