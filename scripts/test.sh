@@ -14,6 +14,8 @@ need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v java >/dev/null || need+=(openjdk-17-jre-headless)
 command -v curl >/dev/null || need+=(curl)
+# the admin UI's browser tests drive Debian's chromium through playwright-core
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     say "installing ${need[*]}"
@@ -45,6 +47,7 @@ fi
 
 say "lint";        npx eslint --max-warnings 0 .
 say "typecheck";   npx tsc -p tsconfig.json
+say "typecheck web"; npx tsc -p images/admin/web
 say "format";      npx prettier --check . >/dev/null && echo "prettier: clean"
 say "build";       npm run -s build && echo "tsc: every package compiles to dist/"
 
