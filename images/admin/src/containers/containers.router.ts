@@ -1,6 +1,7 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { HttpError, invalidInput, notFound, parseInput } from '../http-error';
+import type { LiveStreams } from '../live-streams';
 import type { AppLogger } from '../logger';
 import { CONTAINER_REF } from './compose-labels';
 import { ContainerNotFoundError, DockerUnavailableError } from './container-errors';
@@ -17,6 +18,8 @@ export interface ContainersRouterDeps {
   reattachWindowMs?: number;
   /** A comment line this often keeps proxies from closing a quiet log stream. Default 15 000 ms. */
   heartbeatMs?: number;
+  /** The app's open SSE streams: shutdown ends log follows too (else the HTTP server never closes). */
+  streams?: LiveStreams;
 }
 
 const ACTIONS: readonly ContainerAction[] = ['start', 'stop', 'restart'];
@@ -181,19 +184,32 @@ export function createContainersRouter(deps: ContainersRouterDeps): Router {
     });
     response.flushHeaders();
     const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), heartbeatMs);
+    const open = {
+      close: (): Promise<void> => {
+        finish('shutdown');
+        return Promise.resolve();
+      },
+    };
     const finish = (reason: string): void => {
       if (closed) {
         return;
       }
       closed = true;
       clearInterval(heartbeat);
+      deps.streams?.delete(open);
+      current.destroy();
       response.end(`event: end\ndata: ${JSON.stringify({ reason })}\n\n`);
     };
     request.on('close', () => {
       closed = true;
       clearInterval(heartbeat);
+      deps.streams?.delete(open);
       current.destroy();
     });
+    if (deps.streams && !deps.streams.add(open)) {
+      finish('shutdown');
+      return;
+    }
 
     const attach = (lines: typeof current): void => {
       current = lines;
