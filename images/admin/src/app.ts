@@ -1,0 +1,204 @@
+import type { Archive } from '@mupets/archive';
+import type { Broker } from '@mupets/broker';
+import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
+import helmet from 'helmet';
+import type { PublishAudit } from './audit';
+import { createLoginRouter, createSessionRouter } from './auth/auth.router';
+import { loadSession, requireCsrf, requireSession, sessionOf } from './auth/session.middleware';
+import type { SessionStore } from './auth/session-store';
+import type { AdminConfig } from './config';
+import { apiNotFound, errorHandler } from './error-handler';
+import { HttpError } from './http-error';
+import { LiveStreams } from './live-streams';
+import type { AppLogger } from './logger';
+import { createArchiveRouter } from './routes/archive.router';
+import { createBrokerRouter } from './routes/broker.router';
+import { createEventsRouter } from './routes/events.router';
+import { createLiveRouter } from './routes/live.router';
+import { createStatusRouter, withTimeout, type DockerStatus } from './routes/status.router';
+
+/** The settings `createApp` reads (a loaded {@link AdminConfig} has them all). */
+export type AppConfig = Pick<
+  AdminConfig,
+  | 'BROKER'
+  | 'ADMIN_CHANNELS'
+  | 'ADMIN_BODY_LIMIT'
+  | 'ADMIN_COOKIE_SECURE'
+  | 'ADMIN_LOGIN_RATE_LIMIT'
+  | 'ADMIN_SSE_HEARTBEAT_MS'
+  | 'ADMIN_STUDIO_URL'
+>;
+
+export interface AuthDeps {
+  /** The argon2 hash of the admin password (see `resolvePasswordHash`). */
+  passwordHash: string;
+  sessions: SessionStore;
+}
+
+export interface AppDeps {
+  config: AppConfig;
+  broker: Broker;
+  archive: Archive;
+  auth: AuthDeps;
+  logger: AppLogger;
+  publishAudit: PublishAudit;
+  /** The containers API (`createContainersRouter` of src/containers), mounted at /api/containers; null: Docker is off (503). */
+  containers?: Router | null;
+  /** Docker's state for `GET /api/status`. */
+  dockerStatus?: () => Promise<DockerStatus>;
+  /** The web UI (`createUiRouter` of src/ui); its assets and login page are public, the rest needs a session. */
+  ui?: Router | null;
+  /** Open SSE streams, closed at shutdown; default: a registry of the app's own. */
+  streams?: LiveStreams;
+}
+
+/** Paths of the UI anyone may load: the login page and static assets. */
+export function isPublicUiPath(path: string): boolean {
+  return (
+    path === '/login' ||
+    path === '/favicon.ico' ||
+    path.startsWith('/assets/') ||
+    /^\/[\w./-]+\.(js|css|map|svg|png|ico|woff2?|txt)$/.test(path)
+  );
+}
+
+/**
+ * The admin's express app: health, the JSON API under /api, the UI. Never listens (main.ts does).
+ * Order matters and is the security model: health and login are public; every other /api route
+ * needs a session (401), then a CSRF token when it changes something (403); only then is a body parsed.
+ */
+export function createApp(deps: AppDeps): Express {
+  const { config, logger } = deps;
+  const streams = deps.streams ?? new LiveStreams();
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          fontSrc: ["'self'"],
+          connectSrc: ["'self'"],
+          objectSrc: ["'none'"],
+          baseUri: ["'self'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+        },
+      },
+      // HSTS only makes sense when the admin is served over TLS
+      strictTransportSecurity: config.ADMIN_COOKIE_SECURE,
+    }),
+  );
+
+  app.get('/healthz', (_request, response) => {
+    response.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_request, response) => {
+    const [broker, archive] = await Promise.all([
+      readiness(() => deps.broker.ready(1000)),
+      readiness(() => deps.archive.ping()),
+    ]);
+    const ok = broker.ok && archive.ok;
+    response.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks: { broker, archive } });
+  });
+
+  const authOptions = {
+    passwordHash: deps.auth.passwordHash,
+    sessions: deps.auth.sessions,
+    secureCookie: config.ADMIN_COOKIE_SECURE,
+    loginLimitPerMinute: config.ADMIN_LOGIN_RATE_LIMIT,
+    publishAudit: deps.publishAudit,
+    logger,
+  };
+  app.use(loadSession(deps.auth.sessions));
+  app.use('/api', createLoginRouter(authOptions, config.ADMIN_BODY_LIMIT));
+
+  const api = express.Router();
+  api.use(requireSession, requireCsrf, express.json({ limit: config.ADMIN_BODY_LIMIT }));
+  api.use(createSessionRouter(authOptions));
+  api.use(
+    '/status',
+    createStatusRouter({
+      broker: deps.broker,
+      archive: deps.archive,
+      backend: config.BROKER,
+      dockerStatus: deps.dockerStatus,
+      studioUrl: config.ADMIN_STUDIO_URL,
+    }),
+  );
+  api.use(
+    '/live',
+    createLiveRouter({
+      broker: deps.broker,
+      channels: config.ADMIN_CHANNELS,
+      streams,
+      heartbeatMs: config.ADMIN_SSE_HEARTBEAT_MS,
+      logger,
+    }),
+  );
+  api.use('/archive', createArchiveRouter({ archive: deps.archive, logger }));
+  api.use(
+    '/events',
+    createEventsRouter({
+      broker: deps.broker,
+      channels: config.ADMIN_CHANNELS,
+      publishAudit: deps.publishAudit,
+      logger,
+    }),
+  );
+  api.use(
+    '/broker',
+    createBrokerRouter({
+      broker: deps.broker,
+      backend: config.BROKER,
+      channels: config.ADMIN_CHANNELS,
+      publishAudit: deps.publishAudit,
+      logger,
+    }),
+  );
+  api.use('/containers', deps.containers ?? dockerUnavailable());
+  api.use(apiNotFound);
+  app.use('/api', api);
+
+  if (deps.ui) {
+    app.use(uiGate, deps.ui);
+  }
+  app.use(errorHandler(logger));
+  return app;
+}
+
+async function readiness(check: () => Promise<void>): Promise<{ ok: boolean; error?: string }> {
+  try {
+    await withTimeout(check(), 1500);
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** UI pages need a session: a browser without one is sent to the login page. */
+function uiGate(request: Request, response: Response, next: NextFunction): void {
+  const reading = request.method === 'GET' || request.method === 'HEAD';
+  if (sessionOf(response) || (reading && isPublicUiPath(request.path))) {
+    next();
+    return;
+  }
+  if (!reading) {
+    next(new HttpError(401, 'unauthenticated', 'log in first'));
+    return;
+  }
+  response.redirect(303, '/login');
+}
+
+/** Without Docker every containers route answers 503. */
+function dockerUnavailable(): Router {
+  const router = express.Router();
+  router.use((_request, _response, next) => {
+    next(new HttpError(503, 'docker_unavailable', 'Docker is not available to the admin'));
+  });
+  return router;
+}

@@ -1,0 +1,104 @@
+import { envBool, envEnum, envInt, envUrl, loadConfig, type LoadConfigOptions } from '@mupets/cargo';
+import { z } from 'zod';
+
+const CHANNEL_RE = /^[a-z0-9][a-z0-9._-]{0,47}$/;
+
+const channelList = z
+  .string()
+  .default('logs,events')
+  .transform((value) => value.split(',').map((channel) => channel.trim()))
+  .pipe(
+    z
+      .array(z.string().regex(CHANNEL_RE, 'channel names: a-z 0-9 . _ -'))
+      .min(1)
+      .refine((channels) => new Set(channels).size === channels.length, 'channel names must be unique'),
+  );
+
+/** A byte size as body-parser takes it: `262144`, `256kb`, `1mb`. */
+const byteSize = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^\d+(b|kb|mb)?$/, 'must be a size like 262144, 256kb or 1mb')
+  .default('256kb');
+
+/**
+ * Every setting of the admin, from the environment (secrets also from `*_FILE`). The admin password
+ * is not a setting: `ADMIN_PASSWORD_FILE` names the file that holds it (or its argon2 hash), read
+ * once at start by `resolvePasswordHash`.
+ */
+export const configSchema = z.object({
+  /** The backbone: Redis Streams (default) or Kafka. */
+  BROKER: envEnum(['redis', 'kafka'] as const, 'redis'),
+  REDIS_URL: envUrl({ protocols: ['redis:', 'rediss:'], default: 'redis://redis:6379' }),
+  /** With BROKER=kafka: bootstrap brokers, host:port, comma-separated. */
+  KAFKA_BROKERS: z.string().min(1).default('kafka:9092'),
+  /** Prefix of the stream keys (Redis, default `mupets:`) or topics and group ids (Kafka, default `mupets.`). */
+  BROKER_KEY_PREFIX: z.string().min(1).optional(),
+  ORIENTDB_HOST: z.string().min(1).default('orientdb'),
+  ORIENTDB_PORT: envInt({ min: 1, max: 65_535, default: 2424 }),
+  ORIENTDB_USER: z.string().min(1).default('root'),
+  ORIENTDB_PASSWORD: z.string().min(1),
+  ORIENTDB_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -')
+    .default('mupets'),
+  /** Port of the API, the UI and /healthz + /readyz. */
+  ADMIN_PORT: envInt({ min: 0, max: 65_535, default: 8080 }),
+  ADMIN_HOST: z.string().min(1).default('0.0.0.0'),
+  /**
+   * File holding the admin password, or its argon2 hash (`$argon2id$...`). Unset: a random password
+   * is generated on first start and written to `<ADMIN_DATA_DIR>/initial-password`.
+   */
+  ADMIN_PASSWORD_FILE: z.string().min(1).optional(),
+  /** Where the first-run password file goes; a volume in production. */
+  ADMIN_DATA_DIR: z.string().min(1).default('/data'),
+  /** Default: true when NODE_ENV=production (see {@link loadAdminConfig}). */
+  ADMIN_COOKIE_SECURE: envBool({}).optional(),
+  /** A session unused this long ends. Default 8 h. */
+  ADMIN_SESSION_TTL_MS: envInt({ min: 60_000, default: 8 * 3_600_000 }),
+  /** Sessions held at once; the least recently used goes when a new one would exceed it. */
+  ADMIN_MAX_SESSIONS: envInt({ min: 1, max: 100_000, default: 1000 }),
+  /** Largest request body. Default 256 KiB. */
+  ADMIN_BODY_LIMIT: byteSize,
+  /** Login attempts per client address per minute. */
+  ADMIN_LOGIN_RATE_LIMIT: envInt({ min: 1, max: 10_000, default: 10 }),
+  /** The channels the live view, the broker page and event submission work on. */
+  ADMIN_CHANNELS: channelList,
+  /** The compose project whose containers admin may see and control. Default: detected from its own container. */
+  ADMIN_COMPOSE_PROJECT: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]*$/, 'a compose project name: a-z 0-9 _ -')
+    .optional(),
+  DOCKER_SOCKET: z.string().min(1).default('/var/run/docker.sock'),
+  /** Link to OrientDB Studio shown by the UI. */
+  ADMIN_STUDIO_URL: envUrl({ protocols: ['http:', 'https:'] }).optional(),
+  /** The UI's built assets. Default: `web/dist` beside the package. */
+  ADMIN_UI_DIR: z.string().min(1).optional(),
+  /** Rebuild the UI on change (dev). */
+  ADMIN_UI_WATCH: envBool({ default: false }),
+  /** Time between SSE keep-alive comments. */
+  ADMIN_SSE_HEARTBEAT_MS: envInt({ min: 1000, default: 15_000 }),
+  NODE_ENV: z.string().default('development'),
+  LOG_LEVEL: envEnum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const, 'info'),
+  LOG_FORMAT: envEnum(['json', 'pretty'] as const, 'json'),
+  SHUTDOWN_DEADLINE_MS: envInt({ min: 1000, default: 15_000 }),
+});
+
+/** The admin's settings, parsed once, typed and frozen. */
+export type AdminConfig = ReturnType<typeof loadAdminConfig>;
+
+/**
+ * Reads and validates the admin's configuration; throws a ConfigError listing every problem.
+ * `ADMIN_COOKIE_SECURE` defaults to true when `NODE_ENV=production`.
+ */
+export function loadAdminConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  options?: LoadConfigOptions,
+) {
+  const config = loadConfig(configSchema, env, options);
+  return Object.freeze({
+    ...config,
+    ADMIN_COOKIE_SECURE: config.ADMIN_COOKIE_SECURE ?? config.NODE_ENV === 'production',
+  });
+}

@@ -1,0 +1,75 @@
+// The admin: the JSON API, the web UI and the stack's containers, on one port.
+import { createArchive } from '@mupets/archive';
+import { createBroker } from '@mupets/broker';
+import { attachBroker, createLifecycle, createLogger, flushLogs, runService } from '@mupets/cargo';
+import { createApp } from './app';
+import { createAuditPublisher } from './audit';
+import { resolvePasswordHash } from './auth/password';
+import { SessionStore } from './auth/session-store';
+import { loadAdminConfig } from './config';
+import { createContainerService } from './containers/container-service';
+import { createContainersRouter, dockerStatus } from './containers/containers.router';
+import { createHttpServer } from './http-server';
+import { LiveStreams } from './live-streams';
+
+void runService(async () => {
+  const config = loadAdminConfig();
+  const logger = createLogger({ service: 'admin', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
+  const broker = createBroker(
+    { BROKER: config.BROKER, REDIS_URL: config.REDIS_URL, KAFKA_BROKERS: config.KAFKA_BROKERS },
+    { logger, ...(config.BROKER_KEY_PREFIX ? { prefix: config.BROKER_KEY_PREFIX } : {}) },
+  );
+  attachBroker(logger, broker);
+  const lifecycle = createLifecycle({ logger, deadlineMs: config.SHUTDOWN_DEADLINE_MS });
+  lifecycle.installProcessHandlers();
+
+  // the log-archiver owns the schema; the admin only reads (readiness says when OrientDB answers)
+  const archive = createArchive({
+    host: config.ORIENTDB_HOST,
+    port: config.ORIENTDB_PORT,
+    username: config.ORIENTDB_USER,
+    password: config.ORIENTDB_PASSWORD,
+    database: config.ORIENTDB_DATABASE,
+    logger,
+  });
+  lifecycle.onShutdown('close', 'archive', () => archive.close());
+  lifecycle.onShutdown('close', 'broker', () => broker.close());
+
+  const passwordHash = await resolvePasswordHash({
+    passwordFile: config.ADMIN_PASSWORD_FILE,
+    dataDir: config.ADMIN_DATA_DIR,
+    logger,
+  });
+  const sessions = new SessionStore({ ttlMs: config.ADMIN_SESSION_TTL_MS, maxSessions: config.ADMIN_MAX_SESSIONS });
+  const publishAudit = createAuditPublisher(broker);
+  const docker = createContainerService({
+    socketPath: config.DOCKER_SOCKET,
+    project: config.ADMIN_COMPOSE_PROJECT,
+    logger: logger.child({ component: 'containers' }),
+  });
+  const streams = new LiveStreams();
+  const app = createApp({
+    config,
+    broker,
+    archive,
+    auth: { passwordHash, sessions },
+    logger,
+    publishAudit,
+    containers: createContainersRouter({ docker, publishAudit, logger: logger.child({ component: 'containers' }) }),
+    dockerStatus: () => dockerStatus(docker),
+    streams,
+  });
+
+  const http = createHttpServer(app);
+  const port = await http.listen(config.ADMIN_PORT, config.ADMIN_HOST);
+  logger.info('admin listening', { port, host: config.ADMIN_HOST, broker: config.BROKER });
+  lifecycle.onShutdown('intake', 'http', async () => {
+    // SSE responses never end by themselves: end them first, then close the server
+    await streams.closeAll();
+    await http.close(Math.min(5000, config.SHUTDOWN_DEADLINE_MS / 3));
+    sessions.clear();
+  });
+  lifecycle.onShutdown('drain', 'logs', async () => {
+    await flushLogs(logger, 3000);
+  });
+});

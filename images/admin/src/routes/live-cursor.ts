@@ -1,0 +1,28 @@
+/** A live stream's position: each channel's last delivered id (`0`: from the start). */
+export type LiveCursor = Map<string, string>;
+
+const ID_RE = /^(0|\d{1,20}-\d{1,20})$/;
+const CHANNEL_RE = /^[a-z0-9][a-z0-9._-]{0,47}$/;
+
+/** `logs=1-0;events=2-3` → a cursor; undefined when malformed. */
+export function parseCursor(text: string): LiveCursor | undefined {
+  if (text.length > 4096) {
+    return undefined;
+  }
+  const cursor: LiveCursor = new Map();
+  for (const part of text.split(';')) {
+    const eq = part.indexOf('=');
+    const channel = part.slice(0, eq);
+    const id = part.slice(eq + 1);
+    if (eq <= 0 || !CHANNEL_RE.test(channel) || !ID_RE.test(id) || cursor.has(channel)) {
+      return undefined;
+    }
+    cursor.set(channel, id);
+  }
+  return cursor;
+}
+
+/** A cursor as the SSE `id:` field. */
+export function formatCursor(cursor: LiveCursor): string {
+  return [...cursor].map(([channel, id]) => `${channel}=${id}`).join(';');
+}

@@ -1,0 +1,182 @@
+import type { Broker, StreamEntry, Tail } from '@mupets/broker';
+import express, { type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
+import { invalidInput, parseInput } from '../http-error';
+import type { LiveStreams } from '../live-streams';
+import type { AppLogger } from '../logger';
+import { formatCursor, parseCursor, type LiveCursor } from './live-cursor';
+
+export interface LiveOptions {
+  broker: Pick<Broker, 'tail' | 'range'>;
+  /** The channels a client may follow; the default set. */
+  channels: readonly string[];
+  streams: LiveStreams;
+  /** Time between keep-alive comments. */
+  heartbeatMs: number;
+  logger: AppLogger;
+}
+
+/** Entries in one SSE event at most; a larger read is split. */
+const MAX_BATCH = 500;
+
+const liveQuery = z.strictObject({
+  channels: z.string().max(1024).optional(),
+  from: z.string().max(4096).optional(),
+});
+
+/**
+ * `GET /api/live`: server-sent events, one `entries` event per read batch whose `id` is the cursor
+ * (every channel's last delivered id). A first `ready` event carries the starting cursor, so a
+ * client that reconnects before any entry arrived still resumes without a gap.
+ */
+export function createLiveRouter(options: LiveOptions): Router {
+  const router = express.Router();
+  router.get('/', async (request, response) => {
+    const query = parseInput(liveQuery, request.query, 'query');
+    const channels = selectChannels(query.channels, options.channels);
+    const cursor = startCursor(request, query.from);
+    // a channel the cursor does not name starts at its newest entry, resolved now: the cursor sent
+    // to the client is then concrete, and entries added while it reconnects are not lost
+    const start: LiveCursor = new Map();
+    await Promise.all(
+      channels.map(async (channel) => {
+        const given = cursor?.get(channel);
+        if (given !== undefined) {
+          start.set(channel, given);
+          return;
+        }
+        const [newest] = await options.broker.range(channel, { reverse: true, count: 1 });
+        start.set(channel, newest?.id ?? '0');
+      }),
+    );
+    const position: LiveCursor = new Map(channels.map((channel) => [channel, start.get(channel)!]));
+    openStream(options, request, response, position);
+  });
+  return router;
+}
+
+function selectChannels(list: string | undefined, allowed: readonly string[]): string[] {
+  if (list === undefined || list.trim() === '') {
+    return [...allowed];
+  }
+  const channels = [...new Set(list.split(',').map((channel) => channel.trim()))];
+  const unknown = channels.filter((channel) => !allowed.includes(channel));
+  if (unknown.length > 0 || channels.length === 0) {
+    throw invalidInput([
+      { field: 'channels', rule: 'enum', message: `each channel must be one of ${allowed.join(', ')}` },
+    ]);
+  }
+  return channels;
+}
+
+function startCursor(request: Request, from: string | undefined): LiveCursor | undefined {
+  const [field, text] = from !== undefined ? ['from', from] : ['Last-Event-ID', request.get('last-event-id')];
+  if (text === undefined || text === '') {
+    return undefined;
+  }
+  const cursor = parseCursor(text);
+  if (!cursor) {
+    throw invalidInput([{ field, rule: 'format', message: 'a cursor like logs=1732000000000-0;events=0' }]);
+  }
+  return cursor;
+}
+
+function openStream(options: LiveOptions, request: Request, response: Response, position: LiveCursor): void {
+  const { logger } = options;
+  response.status(200);
+  response.setHeader('content-type', 'text/event-stream; charset=utf-8');
+  response.setHeader('cache-control', 'no-cache, no-transform');
+  response.setHeader('x-accel-buffering', 'no');
+  response.flushHeaders();
+  request.socket.setNoDelay(true);
+
+  const tails: Tail[] = [];
+  let pending: StreamEntry[] = [];
+  let flushTimer: NodeJS.Immediate | undefined;
+  let closed = false;
+  const waiters: Array<() => void> = [];
+
+  const stream = {
+    close: async (): Promise<void> => {
+      if (!closed) {
+        response.end();
+      }
+      await shutdown();
+    },
+  };
+
+  async function shutdown(): Promise<void> {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    clearInterval(heartbeat);
+    if (flushTimer) {
+      clearImmediate(flushTimer);
+    }
+    waiters.splice(0).forEach((wake) => wake());
+    options.streams.delete(stream);
+    await Promise.all(tails.map((tail) => tail.close().catch(() => undefined)));
+  }
+
+  if (!options.streams.add(stream)) {
+    response.end();
+    return;
+  }
+  response.on('close', () => void shutdown());
+  response.on('drain', () => waiters.splice(0).forEach((wake) => wake()));
+
+  const heartbeat = setInterval(() => {
+    response.write(': keep-alive\n\n');
+  }, options.heartbeatMs);
+
+  response.write(
+    `id: ${formatCursor(position)}\nevent: ready\ndata: ${JSON.stringify({ channels: [...position.keys()] })}\n\n`,
+  );
+
+  function flush(): void {
+    flushTimer = undefined;
+    while (pending.length > 0 && !closed) {
+      const batch = pending.slice(0, MAX_BATCH);
+      pending = pending.slice(batch.length);
+      for (const entry of batch) {
+        position.set(entry.channel, entry.id);
+      }
+      const data = JSON.stringify(batch.map(({ channel, id, envelope }) => ({ channel, id, envelope })));
+      response.write(`id: ${formatCursor(position)}\nevent: entries\ndata: ${data}\n\n`);
+    }
+    if (!response.writableNeedDrain) {
+      waiters.splice(0).forEach((wake) => wake());
+    }
+  }
+
+  /** Resolves once the entries read so far are written and the socket can take more. */
+  function room(): Promise<void> {
+    if (closed || (pending.length < MAX_BATCH && !response.writableNeedDrain)) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => waiters.push(resolve));
+  }
+
+  for (const [channel, fromId] of position) {
+    const tail = options.broker.tail(channel, { fromId, blockMs: 5000 });
+    tails.push(tail);
+    void (async () => {
+      try {
+        for await (const entry of tail) {
+          if (closed) {
+            break;
+          }
+          pending.push(entry);
+          flushTimer ??= setImmediate(flush);
+          await room();
+        }
+      } catch (error) {
+        if (!closed) {
+          logger.warn('live tail failed; closing the stream', { channel, error });
+          await stream.close();
+        }
+      }
+    })();
+  }
+}

@@ -1,0 +1,81 @@
+import type { Archive } from '@mupets/archive';
+import type { Broker } from '@mupets/broker';
+import express, { type Router } from 'express';
+
+/** What the containers side reports about Docker (see src/containers). */
+export interface DockerStatus {
+  readonly ok: boolean;
+  readonly project: string | null;
+  readonly error?: string;
+}
+
+export interface StatusOptions {
+  broker: Pick<Broker, 'ready'>;
+  archive: Pick<Archive, 'ping'>;
+  backend: 'redis' | 'kafka';
+  /** Docker's state; absent when the admin runs without Docker. */
+  dockerStatus?: (() => Promise<DockerStatus>) | undefined;
+  studioUrl?: string | undefined;
+  /** How long each check may take. Default 1500 ms. */
+  timeoutMs?: number;
+}
+
+/** `GET /api/status`: each dependency checked in parallel, each under a timeout. */
+export function createStatusRouter(options: StatusOptions): Router {
+  const timeoutMs = options.timeoutMs ?? 1500;
+  const router = express.Router();
+  router.get('/', async (_request, response) => {
+    const [broker, archive, docker, studioReachable] = await Promise.all([
+      outcome(() => options.broker.ready(timeoutMs), timeoutMs),
+      outcome(() => options.archive.ping(), timeoutMs),
+      options.dockerStatus
+        ? withTimeout(options.dockerStatus(), timeoutMs).catch((error: unknown): DockerStatus => ({
+            ok: false,
+            project: null,
+            error: messageOf(error),
+          }))
+        : Promise.resolve<DockerStatus>({ ok: false, project: null, error: 'docker is not configured' }),
+      options.studioUrl ? reachable(options.studioUrl, timeoutMs) : Promise.resolve(false),
+    ]);
+    response.json({
+      broker: { ...broker, backend: options.backend },
+      archive,
+      docker,
+      studio: { url: options.studioUrl ?? null, reachable: studioReachable },
+    });
+  });
+  return router;
+}
+
+async function outcome(check: () => Promise<void>, timeoutMs: number): Promise<{ ok: boolean; error?: string }> {
+  try {
+    await withTimeout(check(), timeoutMs);
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, error: messageOf(error) };
+  }
+}
+
+async function reachable(url: string, timeoutMs: number): Promise<boolean> {
+  try {
+    const answer = await fetch(url, { method: 'HEAD', redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    return answer.status < 500;
+  } catch {
+    return false;
+  }
+}
+
+/** `promise`, or a rejection after `ms`. */
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
