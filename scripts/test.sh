@@ -17,7 +17,7 @@ command -v curl >/dev/null || need+=(curl)
 # the admin's containers tests run a private dockerd (as root: own socket and data root, never the
 # host's daemon) and a FROM-scratch image of Debian's static busybox
 command -v dockerd >/dev/null || need+=(docker.io)
-if [ ! -x /bin/busybox ] || grep -qa 'ld-linux' /bin/busybox; then need+=(busybox-static); fi
+if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then need+=(busybox-static); fi
 # the admin UI's browser tests drive Debian's chromium through playwright-core
 [ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then

@@ -44,6 +44,9 @@ export function assertDockerdInstalled(env: NodeJS.ProcessEnv = process.env): vo
  */
 export async function startDockerd(options: DockerdOptions = {}): Promise<Dockerd> {
   assertDockerdInstalled();
+  if (process.getuid?.() !== 0) {
+    throw new Error('a private dockerd needs root (mounts, cgroups, namespaces): run the integration tests as root');
+  }
   const dir = mkdtempSync(join(tmpdir(), 'mupets-dockerd-'));
   const socketPath = join(dir, 'docker.sock');
   const execRoot = join(dir, 'exec');
