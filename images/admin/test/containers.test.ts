@@ -54,8 +54,8 @@ beforeAll(async () => {
       docker: service,
       publishAudit: (action, target, extra) => publishAudit(action, target, extra),
       logger: quiet,
-      // long enough for a restart to come back, short enough for a stop to end a follow soon
-      reattachWindowMs: 5_000,
+      // the default: ample for a restart to come back even on a busy machine; a stop ends a follow after it
+      reattachWindowMs: 10_000,
     }),
     dockerStatus: () => dockerStatus(service),
   });
