@@ -4,7 +4,7 @@ import supertest from 'supertest';
 import { BrokerClosedError, type Envelope } from '@mupets/broker';
 import { startDockerd, waitFor, type Dockerd } from '@mupets/testkit';
 import { createAuditPublisher, type PublishAudit } from '../src/audit';
-import { createContainerService, type ContainerService } from '../src/containers/container-service';
+import { compareTimestamps, createContainerService, type ContainerService } from '../src/containers/container-service';
 import { createContainersRouter, dockerStatus } from '../src/containers/containers.router';
 import { DockerUnavailableError } from '../src/containers/container-errors';
 import type { LogLine } from '../src/containers/log-demux';
@@ -101,9 +101,12 @@ interface SseEvent {
 /** A raw SSE client (with the session cookie): collects events until closed or ended. */
 function openSse(
   path: string,
+  headers: Record<string, string> = {},
 ): Promise<{ response: IncomingMessage; events: SseEvent[]; ended: () => boolean; close(): void }> {
   return new Promise((resolve, reject) => {
-    const request = httpGet(`${baseUrl}${path}`, { headers: { cookie: client.cookie, accept: 'text/event-stream' } });
+    const request = httpGet(`${baseUrl}${path}`, {
+      headers: { cookie: client.cookie, accept: 'text/event-stream', ...headers },
+    });
     request.on('error', reject);
     request.on('response', (response) => {
       const events: SseEvent[] = [];
@@ -243,6 +246,37 @@ describe('containers API on a real (private) dockerd', () => {
     } finally {
       sse.close();
     }
+  });
+
+  it('resumes a follow after Last-Event-ID: every line after it, none before', async () => {
+    const { lines } = (await client.agent.get(`/api/containers/${ids.web}/logs?tail=10`).expect(200)).body as {
+      lines: LogLine[];
+    };
+    const cursor = lines[4]!;
+    const sse = await openSse(`/api/containers/${ids.web}/logs?follow=1`, { 'Last-Event-ID': cursor.ts });
+    try {
+      const resumed = await waitFor(
+        () => {
+          const got = sse.events.filter((event) => event.event === 'line').map(lineOf);
+          return got.length >= 8 ? got : undefined;
+        },
+        { what: 'the resumed lines' },
+      );
+      // Docker trims trailing zeros of the nanoseconds: compare as times, not as strings
+      expect(resumed.every((line) => compareTimestamps(line.ts, cursor.ts) > 0)).toBe(true);
+      const texts = resumed.map((line) => line.text);
+      for (const later of lines.slice(5).filter((line) => compareTimestamps(line.ts, cursor.ts) > 0)) {
+        expect(texts).toContain(later.text);
+      }
+      expect(texts).not.toContain(cursor.text);
+    } finally {
+      sse.close();
+    }
+    const bad = await client.agent
+      .get(`/api/containers/${ids.web}/logs?follow=1`)
+      .set('Last-Event-ID', 'yesterday')
+      .expect(400);
+    expect(bad.body).toMatchObject({ error: { code: 'invalid_input', issues: [{ field: 'Last-Event-ID' }] } });
   });
 
   it('restarts after the right confirmation: StartedAt changes, audit events on the events channel; a follow re-attaches', async () => {
