@@ -81,10 +81,14 @@ ${style ? `<link rel="stylesheet" href="/${style}">` : ''}
 
 async function main() {
   const watch = process.argv.includes('--watch');
-  await mkdir(join(DEFAULT_OUT_DIR, 'assets'), { recursive: true });
+  // --outdir <dir>: build elsewhere than web/dist (the browser tests build into a temporary directory)
+  const outdirIndex = process.argv.indexOf('--outdir');
+  const outdir = outdirIndex > 0 && process.argv[outdirIndex + 1] ? process.argv[outdirIndex + 1] : DEFAULT_OUT_DIR;
+  await mkdir(join(outdir, 'assets'), { recursive: true });
   if (watch) {
     const context = await esbuild.context(
       buildOptions({
+        outdir,
         dev: true,
         onBuilt: (errors) => process.stdout.write(errors ? `web: build failed (${errors} errors)\n` : 'web: built\n'),
       }),
@@ -92,7 +96,7 @@ async function main() {
     await context.watch();
     return;
   }
-  const result = await esbuild.build(buildOptions());
+  const result = await esbuild.build(buildOptions({ outdir }));
   const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
   process.stdout.write(`web: built ${Object.keys(result.metafile.outputs).length} files, ${bytes} bytes\n`);
 }

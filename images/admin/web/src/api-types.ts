@@ -72,22 +72,26 @@ export interface ChannelStats {
 export interface DeadLetter {
   id: string;
   ts: string;
-  originalId: string;
-  group: string;
-  deliveries: number;
-  error: string;
-  envelope: Envelope;
+  originalId: string | null;
+  group: string | null;
+  deliveries: number | null;
+  /** Why the consumer gave up (the stack stays on the server); a plain string from older admins. */
+  error: { name?: string; message?: string; issues?: unknown } | string | null;
+  /** The original envelope; null when the entry was not a valid envelope (then `rawFields` holds it). */
+  envelope: Envelope | null;
+  rawFields?: unknown;
 }
 
 export interface ContainerInfo {
   id: string;
   name: string;
-  service: string;
+  service: string | null;
   image: string;
   state: string;
   status: string;
   health: string | null;
   startedAt: string | null;
+  uptimeSeconds?: number | null;
   ports: unknown[];
 }
 

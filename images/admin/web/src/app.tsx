@@ -1,4 +1,5 @@
 // The frame every page shares: header (navigation, status dots, Studio, logout) and the page.
+import { Component, type ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, forgetSession } from './api';
 import type { Status } from './api-types';
@@ -32,7 +33,9 @@ export function App() {
   return (
     <div class="shell" onClick={onLinkClick}>
       <Header path={path} />
-      <main class="main">{pageFor(path)}</main>
+      <main class="main">
+        <PageBoundary key={path}>{pageFor(path)}</PageBoundary>
+      </main>
     </div>
   );
 }
@@ -123,4 +126,26 @@ function StatusDot({ name, ok, detail }: { name: string; ok: boolean | undefined
       <span class="sr-only">{title}</span>
     </span>
   );
+}
+
+/** A page that throws while rendering shows the error; the header and the other pages keep working. */
+class PageBoundary extends Component<{ children: ComponentChildren }, { error?: Error }> {
+  override state: { error?: Error } = {};
+
+  override componentDidCatch(error: unknown): void {
+    this.setState({ error: error instanceof Error ? error : new Error(String(error)) });
+  }
+
+  override render() {
+    if (this.state.error) {
+      return (
+        <section class="page">
+          <p class="banner error" role="alert">
+            This page failed: {this.state.error.message}
+          </p>
+        </section>
+      );
+    }
+    return this.props.children;
+  }
 }

@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, errorMessage, query } from '../api';
 import { LEVELS, type ArchivedMessage, type SearchPage } from '../api-types';
 import { EnvelopeView } from '../envelope-view';
-import { dateTimeOf, fromLocalInput, toLocalInput } from '../format';
+import { dateTimeOf, fromLocalInput, plural, toLocalInput } from '../format';
 import { navigate, useLocation } from '../router';
 import { BarChart } from './bar-chart';
 
@@ -212,9 +212,13 @@ export function ArchivePage() {
                   <td data-label="level">
                     <span class={`lvl lvl-${record.level ?? 'none'}`}>{record.level ?? '·'}</span>
                   </td>
-                  <td data-label="channel">{record.channel}</td>
-                  <td data-label="service">{record.service}</td>
-                  <td data-label="type" class="mono">
+                  <td data-label="channel" class="nowrap">
+                    {record.channel}
+                  </td>
+                  <td data-label="service" class="nowrap">
+                    {record.service}
+                  </td>
+                  <td data-label="type" class="mono nowrap">
                     {record.type}
                   </td>
                   <td class="message" data-label="message">
@@ -233,7 +237,7 @@ export function ArchivePage() {
                 Load older
               </button>
             ) : records.length > 0 ? (
-              <span class="muted">End of the results ({records.length.toLocaleString('en-US')} records).</span>
+              <span class="muted">End of the results ({plural(records.length, 'record')}).</span>
             ) : null}
           </div>
         </div>
@@ -255,10 +259,17 @@ export function ArchivePage() {
                 ✕
               </button>
             </div>
-            <EnvelopeView value={selected} />
+            <EnvelopeView value={withoutCursor(selected)} />
           </aside>
         )}
       </div>
     </section>
   );
+}
+
+/** The record as stored; its paging cursor means nothing to a reader. */
+function withoutCursor(record: ArchivedMessage): Omit<ArchivedMessage, 'cursor'> {
+  const rest: Partial<ArchivedMessage> = { ...record };
+  delete rest.cursor;
+  return rest as Omit<ArchivedMessage, 'cursor'>;
 }

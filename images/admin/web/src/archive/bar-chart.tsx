@@ -1,5 +1,5 @@
 // Counts over time as SVG bars: one bar per bucket, the tallest scaled to the chart's height.
-import { countOf, dateTimeOf } from '../format';
+import { countOf, dateTimeOf, plural } from '../format';
 
 export interface BarChartProps {
   buckets: { start: string; count: number }[];
@@ -30,7 +30,7 @@ export function BarChart({ buckets, bucket }: BarChartProps) {
     <figure class="chart" aria-label={`Records per ${bucket}`}>
       <figcaption>
         <span>
-          {countOf(total)} records, per {bucket}
+          {plural(total, 'record')}, per {bucket}
         </span>
         <span class="muted">max {countOf(max)}</span>
       </figcaption>

@@ -4,7 +4,7 @@ import { api, errorMessage, query } from '../api';
 import type { ChannelStats, DeadLetter } from '../api-types';
 import { ConfirmDialog } from '../confirm-dialog';
 import { EnvelopeView } from '../envelope-view';
-import { countOf, dateTimeOf, durationOf, timeOf } from '../format';
+import { countOf, dateTimeOf, durationOf, plural, timeOf } from '../format';
 import { usePoll } from '../use-poll';
 
 export function BrokerPage() {
@@ -115,28 +115,29 @@ function DeadLetters({ channel, onChanged }: { channel: string; onChanged: () =>
         {list.data?.deadLetters.map((letter) => (
           <li key={letter.id} data-dead-letter={letter.id}>
             <div class="dl-line">
-              <span class="mono small">{dateTimeOf(letter.ts)}</span>
-              <span class="mono">{letter.envelope.type}</span>
-              <span class="muted small">
-                group {letter.group} · {letter.deliveries} deliveries
-              </span>
-              <span class="grow" />
+              <div class="dl-info">
+                <span class="mono">{letter.envelope?.type ?? '(not an envelope)'}</span>
+                <span class="muted small">
+                  {dateTimeOf(letter.ts)} · group {letter.group ?? '?'} ·{' '}
+                  {letter.deliveries === null ? '? deliveries' : plural(letter.deliveries, 'delivery', 'deliveries')}
+                </span>
+              </div>
               <button type="button" class="ghost" onClick={() => setShown(shown === letter.id ? undefined : letter.id)}>
                 {shown === letter.id ? 'Hide' : 'Show'}
               </button>
-              <button type="button" onClick={() => setReplaying(letter)}>
+              <button type="button" disabled={!letter.envelope} onClick={() => setReplaying(letter)}>
                 Replay
               </button>
             </div>
-            <p class="dl-error">{letter.error}</p>
-            {shown === letter.id && <EnvelopeView value={letter.envelope} />}
+            <p class="dl-error">{errorText(letter.error)}</p>
+            {shown === letter.id && <EnvelopeView value={letter.envelope ?? letter.rawFields} />}
           </li>
         ))}
       </ul>
       {replaying && (
         <ConfirmDialog
           title="Replay this dead letter?"
-          name={replaying.envelope.type}
+          name={replaying.envelope?.type ?? replaying.id}
           action="Replay"
           onClose={() => setReplaying(undefined)}
           onConfirm={async () => {
@@ -157,4 +158,15 @@ function DeadLetters({ channel, onChanged }: { channel: string; onChanged: () =>
       )}
     </div>
   );
+}
+
+function errorText(error: DeadLetter['error']): string {
+  if (!error) {
+    return 'no error recorded';
+  }
+  if (typeof error === 'string') {
+    return error;
+  }
+  const head = [error.name, error.message].filter(Boolean).join(': ') || 'error';
+  return error.issues === undefined ? head : `${head} ${JSON.stringify(error.issues)}`;
 }

@@ -78,7 +78,7 @@ export function ContainersPage() {
                 return (
                   <tr key={container.id} data-container={container.name}>
                     <td data-label="name">
-                      <strong>{container.service || container.name}</strong>
+                      <strong>{container.service ?? container.name}</strong>
                       <div class="muted small mono">{container.name}</div>
                     </td>
                     <td data-label="state">
@@ -92,9 +92,13 @@ export function ContainersPage() {
                       )}
                     </td>
                     <td data-label="uptime">
-                      {container.state === 'running' && container.startedAt
-                        ? durationOf(Date.now() - Date.parse(container.startedAt))
-                        : '–'}
+                      {container.state !== 'running'
+                        ? '–'
+                        : typeof container.uptimeSeconds === 'number'
+                          ? durationOf(container.uptimeSeconds * 1000)
+                          : container.startedAt
+                            ? durationOf(Date.now() - Date.parse(container.startedAt))
+                            : '–'}
                     </td>
                     <td data-label="image" class="mono small">
                       {container.image}
@@ -207,6 +211,11 @@ function LogsPanel({ container, onClose }: { container: ContainerInfo; onClose: 
         const added = batch.splice(0);
         setLines((current) => current.concat(added).slice(-LOG_LINES_KEPT));
       });
+    });
+    // the server ends the stream when the container stops (and stays stopped): no reconnecting then
+    source.addEventListener('end', () => {
+      source.close();
+      setError('The log stream ended: the container stopped.');
     });
     source.onerror = () =>
       setError(source.readyState === EventSource.CLOSED ? 'The log stream ended.' : 'Reconnecting…');

@@ -4,7 +4,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { api, errorMessage, goToLogin, query } from '../api';
 import { LEVELS, type LiveEntry, type SearchPage } from '../api-types';
 import { EnvelopeView } from '../envelope-view';
-import { timeOf } from '../format';
+import { plural, timeOf } from '../format';
 import { EMPTY_FILTER, entryOfRecord, LiveBuffer, type LiveFilter } from './live-buffer';
 import { VirtualList } from './virtual-list';
 
@@ -71,7 +71,8 @@ export function LivePage() {
     let closed = false;
     const connect = (): void => {
       source = new EventSource('/api/live');
-      source.onopen = () => setConnection('open');
+      // `ready` carries the stream's starting cursor: from then on nothing published is missed
+      source.addEventListener('ready', () => setConnection('open'));
       source.addEventListener('entries', (event: MessageEvent<string>) => {
         const s = state.current;
         const entries = JSON.parse(event.data) as LiveEntry[];
@@ -300,8 +301,9 @@ export function LivePage() {
         </span>
         <span data-rate>{rate.toLocaleString('en-US')} msg/s</span>
         <span data-count>
-          {buffer.visible.toLocaleString('en-US')}
-          {buffer.visible !== buffer.size ? ` of ${buffer.size.toLocaleString('en-US')}` : ''} lines
+          {buffer.visible !== buffer.size
+            ? `${buffer.visible.toLocaleString('en-US')} of ${plural(buffer.size, 'line')}`
+            : plural(buffer.size, 'line')}
         </span>
         {paused && <span class="badge warn">paused</span>}
         {history.loading && <span>loading older lines…</span>}
@@ -345,7 +347,7 @@ export function LivePage() {
                 ✕
               </button>
             </div>
-            <EnvelopeView value={selected} />
+            <EnvelopeView value={{ channel: selected.channel, brokerId: selected.id, envelope: selected.envelope }} />
           </aside>
         )}
       </div>

@@ -2,6 +2,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, errorMessage, query } from '../api';
 import { LEVELS, type Issue, type LiveEntry } from '../api-types';
+import { usePoll } from '../use-poll';
 import { checkJsonObject } from './json-check';
 
 interface Form {
@@ -40,6 +41,8 @@ export function SubmitPage() {
   const [formError, setFormError] = useState<string | undefined>();
   const [tracking, setTracking] = useState<Tracking | undefined>();
   const cleanup = useRef<(() => void)[]>([]);
+  const broker = usePoll((signal) => api<{ channels: { channel: string }[] }>('/api/broker', { signal }), 0);
+  const channels = (broker.data?.channels ?? []).map((c) => c.channel);
 
   useEffect(
     () => () => {
@@ -54,8 +57,8 @@ export function SubmitPage() {
     const found: Record<string, string> = {};
     if (!form.type.trim()) {
       found.type = 'A type is required, e.g. user.signed-up.';
-    } else if (form.type.length > 200) {
-      found.type = 'At most 200 characters.';
+    } else if (!/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/.test(form.type.trim())) {
+      found.type = 'Letters, digits and . _ - : / (at most 128), starting with a letter or digit.';
     }
     if (form.channel && !/^[a-z0-9][a-z0-9._-]{0,47}$/.test(form.channel)) {
       found.channel = 'Lower-case letters, digits, ".", "_" and "-" (at most 48).';
@@ -164,7 +167,12 @@ export function SubmitPage() {
         <div class="row2">
           <label class="field">
             <span>Channel</span>
-            <input type="text" name="channel" placeholder="events" {...input('channel')} />
+            <input type="text" name="channel" placeholder="events" list="channel-names" {...input('channel')} />
+            <datalist id="channel-names">
+              {channels.map((channel) => (
+                <option key={channel} value={channel} />
+              ))}
+            </datalist>
             {fieldError('channel')}
           </label>
           <label class="field">
@@ -274,7 +282,8 @@ function watchStream(channel: string): {
   const seenIds = new Set<string>();
   let waiting: { id: string; onSeen: () => void } | undefined;
   const opened = new Promise<void>((resolve) => {
-    source.addEventListener('open', () => resolve(), { once: true });
+    // `ready` comes once the stream's starting position is fixed: what is sent after it is seen
+    source.addEventListener('ready', () => resolve(), { once: true });
     // a stream that cannot open must not block sending: "seen" then just never comes
     setTimeout(resolve, 3000);
   });

@@ -1,0 +1,299 @@
+// The admin web UI in a real headless Chromium against the real admin app (real Redis, real
+// OrientDB, a real log-archiver process): login, live, archive, submit, broker, a 20k burst.
+import { randomUUID } from 'node:crypto';
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import { waitFor } from '@mupets/testkit';
+import { createUiRouter, type UiRouter } from '../src/ui';
+import { buildUi } from './browser/build-ui';
+import { launchChromium } from './browser/chromium';
+import { screenshot } from './browser/screenshots';
+import { silentLogger } from './browser/silent-logger';
+import { startTestAdmin, type TestAdmin } from './helpers';
+
+let admin: TestAdmin;
+let ui: UiRouter;
+let built: Awaited<ReturnType<typeof buildUi>>;
+let browser: Browser;
+let baseUrl: string;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  built = await buildUi();
+  ui = createUiRouter({ dir: built.dir, watch: false, logger: silentLogger });
+  admin = await startTestAdmin({ file: __filename, ui });
+  await admin.startArchiver();
+  baseUrl = await admin.listen();
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await Promise.all(contexts.map((context) => context.close()));
+  await browser?.close();
+  await ui?.close();
+  await admin?.close();
+  await built?.remove();
+});
+
+/** A page with a session of its own (logged in through the API, its cookie handed to the browser). */
+async function loggedInPage(options: BrowserContextOptions = {}): Promise<Page> {
+  const { cookie } = await admin.login();
+  const [name, value] = cookie.split('=') as [string, string];
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
+  contexts.push(context);
+  await context.addCookies([{ name, value, url: baseUrl, httpOnly: true, sameSite: 'Strict' }]);
+  return context.newPage();
+}
+
+/** Opens the live page and waits until its stream is positioned (what is published now is shown). */
+async function openLive(page: Page): Promise<void> {
+  await page.goto(`${baseUrl}/live`);
+  await page.locator('[data-connection="open"]').waitFor({ timeout: 15_000 });
+}
+
+function logMessage(word: string, extra: Record<string, unknown> = {}) {
+  return {
+    type: 'ui-test.line',
+    source: { service: 'browser-test', instance: 'jest' },
+    level: 'info' as const,
+    message: `a line for the browser test ${word}`,
+    data: { word, ...extra },
+  };
+}
+
+test('the login page refuses a wrong password, then logs in and lands on the page asked for', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  contexts.push(context);
+  const page = await context.newPage();
+  await page.goto(`${baseUrl}/archive`);
+  // no session: the app sends the browser to the login page
+  expect(new URL(page.url()).pathname).toBe('/login');
+
+  await page.fill('input[name="password"]', 'not the password');
+  await page.click('button[type="submit"]');
+  await expect(page.locator('#login-error').textContent({ timeout: 10_000 })).resolves.toBe('Wrong password.');
+  await screenshot(page, 'login');
+
+  await page.fill('input[name="password"]', admin.password);
+  await page.click('button[type="submit"]');
+  await page.waitForURL(`${baseUrl}/live`, { timeout: 10_000 });
+  await page.locator('[data-connection="open"]').waitFor({ timeout: 15_000 });
+});
+
+test('an event published on the broker shows up in Live within a second', async () => {
+  const page = await loggedInPage();
+  await openLive(page);
+  const word = `live${randomUUID().slice(0, 8)}`;
+
+  await admin.broker.publish('logs', logMessage(word));
+  // the product requirement: on screen within 1 s of publishing (a bound, not a measured figure)
+  await page.locator('[data-row]', { hasText: word }).waitFor({ timeout: 1000 });
+
+  await page.locator('[data-row]', { hasText: word }).click();
+  const panel = page.locator('aside[aria-label="Message"]');
+  await expect(panel.textContent()).resolves.toContain(`"word": "${word}"`);
+  await screenshot(page, 'live');
+});
+
+test('the live filter shows only matching lines, and keyboard shortcuts pause and clear', async () => {
+  const page = await loggedInPage();
+  await openLive(page);
+  const keep = `keep${randomUUID().slice(0, 8)}`;
+  const drop = `drop${randomUUID().slice(0, 8)}`;
+  await page.keyboard.press('/');
+  await page.keyboard.type(keep);
+  await admin.broker.publish('logs', [logMessage(drop), logMessage(keep)]);
+  await page.locator('[data-row]', { hasText: keep }).waitFor({ timeout: 10_000 });
+  expect(await page.locator('[data-row]', { hasText: drop }).count()).toBe(0);
+
+  await page.keyboard.press('Escape');
+  await page.keyboard.press(' ');
+  await page.locator('button[data-action="pause"]', { hasText: 'Resume' }).waitFor({ timeout: 5000 });
+  const held = `held${randomUUID().slice(0, 8)}`;
+  await page.fill('input[aria-label="Filter text"]', '');
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await admin.broker.publish('logs', logMessage(held));
+  // paused: counted, not shown
+  await page.locator('button[data-action="pause"]', { hasText: '1 new' }).waitFor({ timeout: 10_000 });
+  expect(await page.locator('[data-row]', { hasText: held }).count()).toBe(0);
+  await page.keyboard.press(' ');
+  await page.locator('[data-row]', { hasText: held }).waitFor({ timeout: 5000 });
+
+  await page.keyboard.press('c');
+  await waitFor(async () => (await page.locator('[data-row]').count()) === 0, { what: 'the list cleared' });
+});
+
+test('Archive finds an archived event by full text and shows the whole record', async () => {
+  const word = `arch${randomUUID().slice(0, 8)}`;
+  const [brokerId] = await admin.broker.publish('logs', [logMessage(word)]);
+  expect(brokerId).toBeDefined();
+  // the real log-archiver stores it
+  await waitFor(async () => (await admin.archive.search({ text: word, limit: 1 })).records.length === 1, {
+    timeoutMs: 30_000,
+    what: 'the event archived',
+  });
+
+  const page = await loggedInPage();
+  await page.goto(`${baseUrl}/archive`);
+  await page.fill('input[name="text"]', word);
+  await page.click('form[role="search"] button[type="submit"]');
+  const row = page.locator('tr[data-record]', { hasText: word });
+  await row.waitFor({ timeout: 10_000 });
+  expect(await page.locator('tr[data-record]').count()).toBe(1);
+  await page.locator('figure.chart').waitFor({ timeout: 10_000 });
+  const exportHref = await page.locator('a', { hasText: 'NDJSON' }).getAttribute('href');
+  expect(exportHref).toContain('format=ndjson');
+  expect(exportHref).toContain(`text=${word}`);
+
+  await row.click();
+  await expect(page.locator('aside[aria-label="Record"]').textContent()).resolves.toContain(brokerId as string);
+  await screenshot(page, 'archive');
+});
+
+test('Submit checks the form, sends the event and follows it until it is archived', async () => {
+  const page = await loggedInPage();
+  await page.goto(`${baseUrl}/submit`);
+
+  // checked in the browser before anything is sent
+  await page.fill('textarea[name="data"]', '{ "a": 1,, }');
+  await page.click('button[type="submit"]');
+  await expect(page.locator('[data-error-for="type"]').textContent()).resolves.toContain('required');
+  await expect(page.locator('[data-error-for="data"]').textContent()).resolves.toMatch(/line 1, column \d+/);
+
+  const word = `sub${randomUUID().slice(0, 8)}`;
+  await page.fill('input[name="type"]', 'ui-test.submitted');
+  await page.fill('input[name="message"]', `submitted from the browser ${word}`);
+  await page.fill('textarea[name="data"]', JSON.stringify({ word, nested: { n: 1 } }, null, 2));
+  await page.click('button[type="submit"]');
+
+  await page.locator('[data-step="seen"].done').waitFor({ timeout: 15_000 });
+  await page.locator('.progress[data-stage="archived"]').waitFor({ timeout: 30_000 });
+  await screenshot(page, 'submit');
+
+  await page.click('a[data-record-link]');
+  await page.waitForURL(/\/archive\?record=/, { timeout: 5000 });
+  await expect(page.locator('aside[aria-label="Record"]').textContent({ timeout: 10_000 })).resolves.toContain(word);
+});
+
+test('Submit shows the server refusing a field next to that field', async () => {
+  const page = await loggedInPage();
+  await page.goto(`${baseUrl}/submit`);
+  // a channel the admin does not carry: the browser cannot know, the server says so
+  await page.fill('input[name="channel"]', 'nochannel');
+  await page.fill('input[name="type"]', 'ui-test.refused');
+  await page.click('button[type="submit"]');
+  await expect(page.locator('[data-error-for="channel"]').textContent({ timeout: 10_000 })).resolves.toContain(
+    'must be one of',
+  );
+});
+
+test('Broker lists every channel with its groups, and a dead letter can be replayed', async () => {
+  const word = `dead${randomUUID().slice(0, 8)}`;
+  // a consumer that refuses one message for good: it goes to the dead-letter channel at once
+  const consumer = admin.broker.consume(
+    'logs',
+    'ui-test-group',
+    (batch) => ({
+      failed: batch
+        .filter((entry) => entry.envelope.data?.word === word)
+        .map((entry) => ({ id: entry.id, error: new Error(`cannot digest ${word}`), deadLetter: true })),
+    }),
+    { startId: '$', blockMs: 200 },
+  );
+  try {
+    await waitFor(async () => (await admin.broker.stats('logs')).groups.some((g) => g.name === 'ui-test-group'), {
+      what: 'the test group',
+    });
+    await admin.broker.publish('logs', logMessage(word));
+    const page = await loggedInPage();
+    await page.goto(`${baseUrl}/broker`);
+    const card = page.locator('article[data-channel="logs"]');
+    await card.locator('td', { hasText: 'ui-test-group' }).waitFor({ timeout: 10_000 });
+    // the page refreshes itself: the dead letter's count appears without a reload
+    const button = card.locator('button', { hasText: /^Dead letters \([1-9]/ });
+    await button.waitFor({ timeout: 20_000 });
+    await button.click();
+    const letter = card.locator('li[data-dead-letter]', { hasText: `cannot digest ${word}` });
+    await letter.waitFor({ timeout: 10_000 });
+    await screenshot(page, 'broker');
+
+    await letter.locator('button', { hasText: 'Replay' }).click();
+    const dialog = page.locator('dialog[open]');
+    await dialog.locator('input[name="confirm"]').fill('ui-test.line');
+    await dialog.locator('button[type="submit"]').click();
+    await card.locator('.banner.ok', { hasText: 'Published again' }).waitFor({ timeout: 10_000 });
+  } finally {
+    await consumer.stop();
+  }
+});
+
+test('Containers says Docker is unreachable and the rest of the UI keeps working', async () => {
+  // this admin has no Docker (the containers routes answer 503); browser-containers.test.ts has one
+  const page = await loggedInPage();
+  await page.goto(`${baseUrl}/containers`);
+  await expect(page.locator('[data-docker-error]').textContent({ timeout: 10_000 })).resolves.toContain(
+    'Docker is unreachable',
+  );
+  await page.locator('[data-dot="docker"][data-state="down"]').waitFor({ timeout: 10_000 });
+  await page.locator('[data-dot="broker"][data-state="up"]').waitFor({ timeout: 10_000 });
+  await page.click('nav a[href="/live"]');
+  await page.locator('[data-connection="open"]').waitFor({ timeout: 15_000 });
+});
+
+test('a 20k burst leaves Live responsive, with a bounded number of rows in the DOM', async () => {
+  const page = await loggedInPage();
+  await openLive(page);
+  const burst = `burst${randomUUID().slice(0, 8)}`;
+  const total = 20_000;
+  for (let start = 0; start < total; start += 1000) {
+    await admin.broker.publish(
+      'logs',
+      Array.from({ length: 1000 }, (_, i) => logMessage(burst, { n: start + i })),
+    );
+  }
+  // every line of the burst reaches the buffer (the count shows what passes the filter: no filter)
+  await waitFor(
+    async () => {
+      const text = (await page.locator('[data-count]').textContent()) ?? '';
+      return Number(text.replace(/[^\d]/g, '')) >= total;
+    },
+    { timeoutMs: 60_000, what: 'the burst buffered' },
+  );
+  // the test compiles without the DOM lib: the page runs these expressions
+  const rows = await page.evaluate<number>('document.querySelectorAll("[data-row]").length');
+  expect(rows).toBeGreaterThan(0);
+  expect(rows).toBeLessThan(200);
+  // still answering: a round trip and a keyboard action both complete
+  await expect(page.evaluate<string>('document.title')).resolves.toBe('Mupets admin');
+  await page.keyboard.press(' ');
+  await page.locator('button[data-action="pause"]', { hasText: 'Resume' }).waitFor({ timeout: 5000 });
+  await page.keyboard.press(' ');
+  await page.locator('button[data-action="pause"]', { hasText: 'Pause' }).waitFor({ timeout: 5000 });
+  // the newest line is in sight (follow)
+  await page.locator('[data-row]', { hasText: burst }).last().waitFor({ timeout: 5000 });
+  await screenshot(page, 'live-burst');
+});
+
+test('Live at phone width and in dark mode', async () => {
+  const phone = await loggedInPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true });
+  await openLive(phone);
+  await admin.broker.publish('logs', [
+    logMessage('phone', { n: 1 }),
+    { ...logMessage('phone'), level: 'error' as const },
+  ]);
+  await phone.locator('[data-row]', { hasText: 'phone' }).first().waitFor({ timeout: 10_000 });
+  await screenshot(phone, 'live-phone');
+  await phone.click('button.menu-toggle');
+  await phone.locator('nav.open a[href="/archive"]').waitFor({ timeout: 5000 });
+  await screenshot(phone, 'nav-phone');
+
+  const dark = await loggedInPage({ colorScheme: 'dark' });
+  await openLive(dark);
+  await admin.broker.publish('logs', [
+    { ...logMessage('dark'), level: 'warn' as const },
+    { ...logMessage('dark'), level: 'error' as const },
+    logMessage('dark'),
+  ]);
+  await dark.locator('[data-row]', { hasText: 'dark' }).first().waitFor({ timeout: 10_000 });
+  await dark.locator('[data-row]', { hasText: 'dark' }).first().click();
+  await screenshot(dark, 'live-dark');
+});
