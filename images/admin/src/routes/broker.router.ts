@@ -37,8 +37,8 @@ export function createBrokerRouter(options: BrokerRoutesOptions): Router {
     channel: z.string().refine((channel) => options.channels.includes(channel), 'not a channel of this admin'),
   });
   const replayParams = channelParam.extend({ id: entryId });
-  const knownChannel = (params: unknown): string => {
-    const parsed = channelParam.safeParse(params);
+  const knownChannel = (params: { channel?: unknown }): string => {
+    const parsed = channelParam.safeParse({ channel: params.channel });
     if (!parsed.success) {
       throw notFound('channel');
     }
