@@ -30,7 +30,12 @@ export function ContainersPage() {
       }
       api<ContainerStats>(`/api/containers/${encodeURIComponent(container.id)}/stats`, { signal: controller.signal })
         .then((value) => setStats((current) => ({ ...current, [container.id]: value })))
-        .catch(() => setStats((current) => ({ ...current, [container.id]: undefined })));
+        .catch(() => {
+          // a refresh aborts the calls still running: keep their last figures meanwhile
+          if (!controller.signal.aborted) {
+            setStats((current) => ({ ...current, [container.id]: undefined }));
+          }
+        });
     }
     return () => controller.abort();
   }, [list.at]);
