@@ -122,6 +122,37 @@ test('the live filter shows only matching lines, and keyboard shortcuts pause an
   await waitFor(async () => (await page.locator('[data-row]').count()) === 0, { what: 'the list cleared' });
 });
 
+test('Live continues into the archive: older lines load in front, without a gap or a duplicate', async () => {
+  const word = `hist${randomUUID().slice(0, 8)}`;
+  await admin.broker.publish(
+    'logs',
+    Array.from({ length: 30 }, (_, n) => logMessage(word, { n })),
+  );
+  await waitFor(async () => (await admin.archive.search({ text: word, limit: 100 })).records.length === 30, {
+    timeoutMs: 30_000,
+    what: 'the first 30 archived',
+  });
+  const page = await loggedInPage();
+  await openLive(page);
+  await page.fill('input[aria-label="Filter text"]', word);
+  await admin.broker.publish(
+    'logs',
+    Array.from({ length: 5 }, (_, i) => logMessage(word, { n: 30 + i })),
+  );
+  const count = async (): Promise<number> =>
+    Number(((await page.locator('[data-count]').textContent()) ?? '').replace(/,/g, '').match(/^\d+/)?.[0] ?? -1);
+  await waitFor(async () => (await count()) === 5, { what: 'the 5 live lines' });
+
+  await page.click('button[data-action="older"]');
+  await waitFor(async () => (await count()) === 35, { what: 'the 30 older lines in front of the live ones' });
+  // the view kept its place; at the top of the list are the archived lines (n < 30), oldest first
+  await page.evaluate('document.querySelector(".vlist").scrollTop = 0');
+  await page.locator('[data-row]').first().click();
+  const panel = (await page.locator('aside[aria-label="Message"]').textContent()) ?? '';
+  expect(Number(/"n": (\d+)/.exec(panel)?.[1])).toBeLessThan(30);
+  expect(await count()).toBe(35);
+});
+
 test('Archive finds an archived event by full text and shows the whole record', async () => {
   const word = `arch${randomUUID().slice(0, 8)}`;
   const [brokerId] = await admin.broker.publish('logs', [logMessage(word)]);

@@ -40,6 +40,7 @@ export function LivePage() {
     frame: 0,
     received: 0,
     historyCursor: undefined as string | undefined,
+    loadingHistory: false,
   });
 
   const flush = useCallback(() => {
@@ -151,21 +152,20 @@ export function LivePage() {
   };
 
   const loadOlder = useCallback(async () => {
-    if (history.loading || history.done) {
-      return;
-    }
-    const oldest = buffer.oldest();
     const s = state.current;
-    if (!oldest && !s.historyCursor) {
+    if (s.loadingHistory || history.done) {
       return;
     }
+    s.loadingHistory = true;
     setHistory({ loading: true, done: false });
     try {
       // the first page: every channel up to the oldest line's time (beforeBrokerId would need its
       // channel and so leave out the others); the lines already here are dropped as duplicates
+      const oldest = buffer.oldest();
+      const upTo = oldest ? new Date(Date.parse(oldest.envelope.ts) + 1) : new Date();
       const params = s.historyCursor
         ? { before: s.historyCursor, limit: HISTORY_PAGE }
-        : { to: new Date(Date.parse(oldest?.envelope.ts ?? '') + 1).toISOString(), limit: HISTORY_PAGE };
+        : { to: upTo.toISOString(), limit: HISTORY_PAGE };
       const page = await api<SearchPage>(`/api/archive/search${query(params)}`);
       s.historyCursor = page.next ?? undefined;
       const older = page.records.map(entryOfRecord).reverse();
@@ -177,6 +177,8 @@ export function LivePage() {
       setHistory({ loading: false, done: !page.next });
     } catch (error) {
       setHistory({ loading: false, done: false, error: errorMessage(error) });
+    } finally {
+      s.loadingHistory = false;
     }
   }, [buffer, history]);
 
@@ -306,9 +308,20 @@ export function LivePage() {
             : plural(buffer.size, 'line')}
         </span>
         {paused && <span class="badge warn">paused</span>}
-        {history.loading && <span>loading older lines…</span>}
+        {history.done ? (
+          <span class="muted">start of the archive</span>
+        ) : (
+          <button
+            type="button"
+            class="link"
+            data-action="older"
+            disabled={history.loading}
+            onClick={() => void loadOlder()}
+          >
+            {history.loading ? 'loading older lines…' : 'load older from the archive'}
+          </button>
+        )}
         {history.error && <span class="error-text">history: {history.error}</span>}
-        {history.done && <span class="muted">start of the archive</span>}
         <span class="hint">
           <kbd>space</kbd> pause · <kbd>c</kbd> clear · <kbd>/</kbd> filter · scroll up for history
         </span>
