@@ -1,4 +1,5 @@
 // The admin: the JSON API, the web UI and the stack's containers, on one port.
+import { resolve } from 'node:path';
 import { createArchive } from '@mupets/archive';
 import { createBroker } from '@mupets/broker';
 import { attachBroker, createLifecycle, createLogger, flushLogs, runService } from '@mupets/cargo';
@@ -11,6 +12,7 @@ import { createContainerService } from './containers/container-service';
 import { createContainersRouter, dockerStatus } from './containers/containers.router';
 import { createHttpServer } from './http-server';
 import { LiveStreams } from './live-streams';
+import { createUiRouter } from './ui';
 
 void runService(async () => {
   const config = loadAdminConfig();
@@ -48,6 +50,11 @@ void runService(async () => {
     logger: logger.child({ component: 'containers' }),
   });
   const streams = new LiveStreams();
+  const ui = createUiRouter({
+    dir: config.ADMIN_UI_DIR ?? resolve(__dirname, '../web/dist'),
+    watch: config.ADMIN_UI_WATCH,
+    logger: logger.child({ component: 'ui' }),
+  });
   const app = createApp({
     config,
     broker,
@@ -57,6 +64,7 @@ void runService(async () => {
     publishAudit,
     containers: createContainersRouter({ docker, publishAudit, logger: logger.child({ component: 'containers' }) }),
     dockerStatus: () => dockerStatus(docker),
+    ui,
     streams,
   });
 
@@ -65,7 +73,7 @@ void runService(async () => {
   logger.info('admin listening', { port, host: config.ADMIN_HOST, broker: config.BROKER });
   lifecycle.onShutdown('intake', 'http', async () => {
     // SSE responses never end by themselves: end them first, then close the server
-    await streams.closeAll();
+    await Promise.all([streams.closeAll(), ui.close()]);
     await http.close(Math.min(5000, config.SHUTDOWN_DEADLINE_MS / 3));
     sessions.clear();
   });
