@@ -169,7 +169,9 @@ test('Archive finds an archived event by full text and shows the whole record', 
   await page.click('form[role="search"] button[type="submit"]');
   const row = page.locator('tr[data-record]', { hasText: word });
   await row.waitFor({ timeout: 10_000 });
-  expect(await page.locator('tr[data-record]').count()).toBe(1);
+  // the page opened with the last hour unfiltered: wait for the filtered answer to replace it
+  await waitFor(async () => (await page.locator('tr[data-record]').count()) === 1, { what: 'one record found' });
+  await expect(page.locator('tr[data-record]').textContent()).resolves.toContain(word);
   await page.locator('figure.chart').waitFor({ timeout: 10_000 });
   const exportHref = await page.locator('a', { hasText: 'NDJSON' }).getAttribute('href');
   expect(exportHref).toContain('format=ndjson');

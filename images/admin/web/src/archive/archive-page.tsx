@@ -1,5 +1,5 @@
 // Archive: search what was stored, newest first, page by page; counts over time; export.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, errorMessage, query } from '../api';
 import { LEVELS, type ArchivedMessage, type SearchPage } from '../api-types';
 import { EnvelopeView } from '../envelope-view';
@@ -84,7 +84,11 @@ export function ArchivePage() {
       .catch((caught: unknown) => setError(`Record ${recordParam}: ${errorMessage(caught)}`));
   }, [recordParam]);
 
+  // only the newest request may change the page: an older answer arriving late is dropped
+  const latest = useRef(0);
   const load = async (filters: Filters, before: string | null): Promise<void> => {
+    const ticket = ++latest.current;
+    const current = (): boolean => ticket === latest.current;
     setLoading(true);
     setError(undefined);
     try {
@@ -92,7 +96,10 @@ export function ArchivePage() {
       const page = await api<SearchPage>(
         `/api/archive/search${query({ ...params, limit: PAGE, before: before ?? undefined })}`,
       );
-      setRecords((current) => (before ? [...current, ...page.records] : page.records));
+      if (!current()) {
+        return;
+      }
+      setRecords((shown) => (before ? [...shown, ...page.records] : page.records));
       setNext(page.next);
       if (!before) {
         // counts need both ends of the range
@@ -102,12 +109,18 @@ export function ArchivePage() {
         const result = await api<{ buckets: { start: string; count: number }[] }>(
           `/api/archive/counts${query({ ...params, from, to, bucket })}`,
         );
-        setCounts({ bucket, buckets: result.buckets });
+        if (current()) {
+          setCounts({ bucket, buckets: result.buckets });
+        }
       }
     } catch (caught) {
-      setError(errorMessage(caught));
+      if (current()) {
+        setError(errorMessage(caught));
+      }
     } finally {
-      setLoading(false);
+      if (current()) {
+        setLoading(false);
+      }
     }
   };
 

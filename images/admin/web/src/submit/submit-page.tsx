@@ -284,7 +284,9 @@ function watchStream(channel: string): {
   const opened = new Promise<void>((resolve) => {
     // `ready` comes once the stream's starting position is fixed: what is sent after it is seen
     source.addEventListener('ready', () => resolve(), { once: true });
-    // a stream that cannot open must not block sending: "seen" then just never comes
+    // a stream that cannot open (e.g. a channel the admin does not carry) must not block sending:
+    // "seen" then just never comes, and the server's answer to the event says what is wrong
+    source.addEventListener('error', () => resolve(), { once: true });
     setTimeout(resolve, 3000);
   });
   source.addEventListener('entries', (event: MessageEvent<string>) => {
