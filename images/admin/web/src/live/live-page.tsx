@@ -1,7 +1,7 @@
 // Live: every channel's entries as they are published, filtered, paused, followed, with history
 // loaded from the archive when the user scrolls to the top.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { api, errorMessage, goToLogin, query } from '../api';
+import { api, ApiError, errorMessage, query } from '../api';
 import { LEVELS, type LiveEntry, type SearchPage } from '../api-types';
 import { EnvelopeView } from '../envelope-view';
 import { plural, timeOf } from '../format';
@@ -70,12 +70,19 @@ export function LivePage() {
     let source: EventSource | undefined;
     let retry: ReturnType<typeof setTimeout> | undefined;
     let closed = false;
+    // the browser resends the last event id when it reconnects by itself; after it gave up, a new
+    // EventSource starts from the same cursor explicitly
+    let cursor = '';
     const connect = (): void => {
-      source = new EventSource('/api/live');
+      source = new EventSource(`/api/live${query({ from: cursor || undefined })}`);
       // `ready` carries the stream's starting cursor: from then on nothing published is missed
-      source.addEventListener('ready', () => setConnection('open'));
+      source.addEventListener('ready', (event: MessageEvent<string>) => {
+        cursor = event.lastEventId || cursor;
+        setConnection('open');
+      });
       source.addEventListener('entries', (event: MessageEvent<string>) => {
         const s = state.current;
+        cursor = event.lastEventId || cursor;
         const entries = JSON.parse(event.data) as LiveEntry[];
         s.received += entries.length;
         for (const entry of entries) {
@@ -87,19 +94,23 @@ export function LivePage() {
         }
       });
       source.onerror = () => {
+        setConnection('reconnecting');
         if (!source || source.readyState !== EventSource.CLOSED) {
-          setConnection('reconnecting');
           return;
         }
-        // the browser gave up (an answer that is not a stream, e.g. 401): find out why, then retry
-        setConnection('reconnecting');
-        void api('/api/session')
-          .then(() => {
-            if (!closed) {
-              retry = setTimeout(connect, 2000);
-            }
-          })
-          .catch(() => goToLogin());
+        // the browser gave up (an answer that is not a stream): a lost session goes to the login
+        // page (api() does that on 401); anything else is retried
+        source.close();
+        const again = (): void => {
+          if (!closed) {
+            retry = setTimeout(connect, 2000);
+          }
+        };
+        api('/api/session').then(again, (error: unknown) => {
+          if (!(error instanceof ApiError && error.status === 401)) {
+            again();
+          }
+        });
       };
     };
     connect();
