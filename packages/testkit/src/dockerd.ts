@@ -40,7 +40,9 @@ export function assertDockerdInstalled(env: NodeJS.ProcessEnv = process.env): vo
 /**
  * Starts a PRIVATE dockerd: its own socket, data root, exec root, pid file and containerd
  * namespace under a fresh temporary directory, no bridge, no iptables, no TLS, no daemon.json of
- * the host. Tests never touch the user's dockerd. Needs root (as dockerd does).
+ * the host, in a network namespace of its own (`unshare --net`): a dockerd started with
+ * `--bridge=none` deletes the interface `docker0` as it starts, which would break the host's own
+ * engine. Tests never touch the user's dockerd. Needs root (as dockerd does).
  */
 export async function startDockerd(options: DockerdOptions = {}): Promise<Dockerd> {
   assertDockerdInstalled();
@@ -74,8 +76,9 @@ export async function startDockerd(options: DockerdOptions = {}): Promise<Docker
   ]; // prettier-ignore
   const server = supervisedProcess({
     what: `private dockerd on ${socketPath}`,
-    command: 'dockerd',
-    args,
+    // unshare execs dockerd (no --fork), so the supervised pid is dockerd's own
+    command: 'unshare',
+    args: ['--net', '--', 'dockerd', ...args],
     timeoutMs: options.timeoutMs ?? 60_000,
     intervalMs: 100,
     ready: async () => (await apiGet(socketPath, '/_ping')) === 'OK',
