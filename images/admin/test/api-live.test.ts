@@ -110,6 +110,36 @@ test('channels and from select the channels and the starting point', async () =>
   expect(sse.events.find((e) => e.event === 'ready')!.id).toBe(`events=${a}`);
 });
 
+test('server-side filters: service, levels, type and text in the message', async () => {
+  const sse = await connect('?channels=logs&service=billing&level=warn,error&type=charge&text=DECLINED');
+  const msg = (service: string, lvl: string, type: string, message: string) => ({
+    type,
+    source: { service },
+    level: lvl as 'warn',
+    message,
+  });
+  const ids = await admin.broker.publish('logs', [
+    msg('billing', 'error', 'charge', 'card declined'),
+    msg('api', 'error', 'charge', 'card declined'),
+    msg('billing', 'info', 'charge', 'card declined'),
+    msg('billing', 'warn', 'refund', 'card declined'),
+    msg('billing', 'warn', 'charge', 'card accepted'),
+    msg('billing', 'warn', 'charge', 'Declined twice'),
+  ]);
+  await waitFor(() => entriesOf(sse).length === 2, { what: 'the two matching entries' });
+  expect(entriesOf(sse).map((e) => e.id)).toEqual([ids[0], ids[5]]);
+});
+
+test.each([
+  ['?level=loud', 'level'],
+  ['?service=' + encodeURIComponent("' OR 1=1 --"), 'service'],
+  ['?type=' + encodeURIComponent('<script>'), 'type'],
+])('filter %s: 400 naming %s', async (query, field) => {
+  const answer = await client.agent.get(`/api/live${query}`);
+  expect(answer.status).toBe(400);
+  expect(fieldsOf(answer).join(',')).toContain(field);
+});
+
 test('a keep-alive comment comes while nothing is published', async () => {
   const sse = await connect('?channels=events');
   await waitFor(() => sse.events.some((e) => e.event === 'comment'), { what: 'a keep-alive comment' });

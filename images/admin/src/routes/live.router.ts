@@ -1,7 +1,8 @@
-import type { Broker, StreamEntry, Tail } from '@mupets/broker';
+import type { Broker, Envelope, StreamEntry, Tail } from '@mupets/broker';
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { invalidInput, parseInput } from '../http-error';
+import { identifier, level } from '../input-schemas';
 import type { LiveStreams } from '../live-streams';
 import type { AppLogger } from '../logger';
 import { formatCursor, parseCursor, type LiveCursor } from './live-cursor';
@@ -22,12 +23,38 @@ const MAX_BATCH = 500;
 const liveQuery = z.strictObject({
   channels: z.string().max(1024).optional(),
   from: z.string().max(4096).optional(),
+  service: identifier.optional(),
+  level: z
+    .string()
+    .max(256)
+    .transform((list) => list.split(',').map((word) => word.trim()))
+    .pipe(z.array(level).min(1))
+    .optional(),
+  type: identifier.optional(),
+  text: z.string().min(1).max(200).optional(),
 });
+
+/** The optional server-side filter: only matching entries are sent (the cursor still moves past the others). */
+type LiveFilter = (envelope: Envelope) => boolean;
+
+function filterOf(query: z.output<typeof liveQuery>): LiveFilter | undefined {
+  const { service, level: levels, type, text } = query;
+  if (service === undefined && levels === undefined && type === undefined && text === undefined) {
+    return undefined;
+  }
+  const needle = text?.toLowerCase();
+  return (envelope) =>
+    (service === undefined || envelope.source.service === service) &&
+    (levels === undefined || (envelope.level !== undefined && levels.includes(envelope.level))) &&
+    (type === undefined || envelope.type === type) &&
+    (needle === undefined || (envelope.message ?? '').toLowerCase().includes(needle));
+}
 
 /**
  * `GET /api/live`: server-sent events, one `entries` event per read batch whose `id` is the cursor
  * (every channel's last delivered id). A first `ready` event carries the starting cursor, so a
- * client that reconnects before any entry arrived still resumes without a gap.
+ * client that reconnects before any entry arrived still resumes without a gap. Optional filters
+ * (`service`, `level` as a comma list, `type`, `text` in the message) thin the stream server-side.
  */
 export function createLiveRouter(options: LiveOptions): Router {
   const router = express.Router();
@@ -50,7 +77,7 @@ export function createLiveRouter(options: LiveOptions): Router {
       }),
     );
     const position: LiveCursor = new Map(channels.map((channel) => [channel, start.get(channel)!]));
-    openStream(options, request, response, position);
+    openStream(options, request, response, position, filterOf(query));
   });
   return router;
 }
@@ -81,7 +108,13 @@ function startCursor(request: Request, from: string | undefined): LiveCursor | u
   return cursor;
 }
 
-function openStream(options: LiveOptions, request: Request, response: Response, position: LiveCursor): void {
+function openStream(
+  options: LiveOptions,
+  request: Request,
+  response: Response,
+  position: LiveCursor,
+  filter: LiveFilter | undefined,
+): void {
   const { logger } = options;
   response.status(200);
   response.setHeader('content-type', 'text/event-stream; charset=utf-8');
@@ -142,7 +175,11 @@ function openStream(options: LiveOptions, request: Request, response: Response, 
       for (const entry of batch) {
         position.set(entry.channel, entry.id);
       }
-      const data = JSON.stringify(batch.map(({ channel, id, envelope }) => ({ channel, id, envelope })));
+      const shown = filter ? batch.filter((entry) => filter(entry.envelope)) : batch;
+      if (shown.length === 0) {
+        continue;
+      }
+      const data = JSON.stringify(shown.map(({ channel, id, envelope }) => ({ channel, id, envelope })));
       response.write(`id: ${formatCursor(position)}\nevent: entries\ndata: ${data}\n\n`);
     }
     if (!response.writableNeedDrain) {
