@@ -8,16 +8,20 @@ import * as esbuild from 'esbuild';
 
 const WEB_DIR = dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_OUT_DIR = join(WEB_DIR, 'dist');
+export const DEFAULT_SOURCE_DIR = join(WEB_DIR, 'src');
 
 /**
  * esbuild options for the UI.
- * @param {{ outdir?: string, dev?: boolean, onBuilt?: (errors: number) => void }} options
- *   dev: not minified, and the page listens for live reloads; onBuilt: called after every build.
+ * @param {{ outdir?: string, sourceDir?: string, dev?: boolean, onBuilt?: (errors: number) => void }} options
+ *   dev: not minified, and the page listens for live reloads; onBuilt: called after every build;
+ *   sourceDir: web/src by default (the dev-reload test edits a copy).
  * @returns {import('esbuild').BuildOptions}
  */
-export function buildOptions({ outdir = DEFAULT_OUT_DIR, dev = false, onBuilt } = {}) {
+export function buildOptions({ outdir = DEFAULT_OUT_DIR, sourceDir = DEFAULT_SOURCE_DIR, dev = false, onBuilt } = {}) {
   return {
-    entryPoints: [join(WEB_DIR, 'src/main.tsx')],
+    entryPoints: [join(sourceDir, 'main.tsx')],
+    // preact and friends from the workspace, wherever the sources are
+    nodePaths: [join(WEB_DIR, '../../../node_modules'), join(WEB_DIR, '../node_modules')],
     outdir: join(outdir, 'assets'),
     bundle: true,
     format: 'esm',

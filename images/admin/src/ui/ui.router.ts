@@ -20,13 +20,20 @@ export interface UiRouterOptions {
   logger: AppLogger;
   /** The web sources' build script (watch mode only). Default: `web/build.mjs` of this package. */
   buildScript?: string;
+  /** The web sources watched (watch mode only). Default: `web/src` of this package. */
+  sourceDir?: string;
 }
 
 /** The router, plus `close()` that stops the dev watcher (a no-op otherwise). */
 export type UiRouter = Router & { close(): Promise<void> };
 
 interface WebBuild {
-  buildOptions(options: { outdir: string; dev: boolean; onBuilt: (errors: number) => void }): unknown;
+  buildOptions(options: {
+    outdir: string;
+    sourceDir?: string;
+    dev: boolean;
+    onBuilt: (errors: number) => void;
+  }): unknown;
 }
 
 interface EsbuildContext {
@@ -86,6 +93,7 @@ export function createUiRouter(options: UiRouterOptions): UiRouter {
       });
       response.write(': dev live reload\n\n');
       reloadClients.add(response);
+      options.logger.debug('web ui reload client connected', { clients: reloadClients.size });
       request.on('close', () => reloadClients.delete(response));
     });
     void startWatch().catch((error: unknown) => {
@@ -104,6 +112,7 @@ export function createUiRouter(options: UiRouterOptions): UiRouter {
     const created = await esbuild.context(
       web.buildOptions({
         outdir: dir,
+        ...(options.sourceDir ? { sourceDir: resolve(options.sourceDir) } : {}),
         dev: true,
         onBuilt: (errors) => {
           if (errors > 0) {

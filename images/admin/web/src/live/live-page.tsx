@@ -372,6 +372,11 @@ export function LivePage() {
               </button>
             </div>
             <EnvelopeView value={{ channel: selected.channel, brokerId: selected.id, envelope: selected.envelope }} />
+            <div class="side-foot">
+              <a href={`/archive?record=${encodeURIComponent(`${selected.channel}/${selected.envelope.id}`)}`}>
+                Its archived record →
+              </a>
+            </div>
           </aside>
         )}
       </div>
