@@ -4,9 +4,9 @@ import { Writable } from 'node:stream';
 import type { Express, Router } from 'express';
 import supertest from 'supertest';
 import { createArchive, type Archive } from '@mupets/archive';
-import { createRedisBroker, type Broker } from '@mupets/broker';
+import { createKafkaBroker, createRedisBroker, type Broker } from '@mupets/broker';
 import { createLogger } from '@mupets/cargo';
-import { orientDbServerConfig, redisUrl, testDatabase, testPrefix } from '@mupets/testkit';
+import { kafkaBrokers, orientDbServerConfig, redisUrl, testDatabase, testPrefix } from '@mupets/testkit';
 import { startArchiverProcess, type ArchiverProcess } from '../../log-archiver/test/helpers';
 import { createApp } from '../src/app';
 import { createAuditPublisher, type PublishAudit } from '../src/audit';
@@ -53,6 +53,8 @@ export interface TestAdminOptions {
   ui?: Router | null;
   /** Replaces the audit publisher (default: the real one on the test broker). */
   publishAudit?: PublishAudit;
+  /** The backbone: the shared test Redis (default) or the shared test Kafka (KAFKA_BROKERS). */
+  backend?: 'redis' | 'kafka';
 }
 
 /** A logged-in client: a supertest agent holding the session cookie, and the session's CSRF token. */
@@ -94,11 +96,15 @@ export interface TestAdmin {
  */
 export async function startTestAdmin(options: TestAdminOptions = {}): Promise<TestAdmin> {
   const file = options.file ?? 'admin';
-  const prefix = testPrefix(file);
+  const kafka = options.backend === 'kafka';
+  // Kafka topic names allow letters, digits, . _ - only
+  const prefix = kafka ? testPrefix(file).replace(/:/g, '.') : testPrefix(file);
   const database = testDatabase(file);
   const orient = orientDbServerConfig();
   const config = loadAdminConfig({
-    REDIS_URL: redisUrl(),
+    BROKER: kafka ? 'kafka' : 'redis',
+    REDIS_URL: kafka ? 'redis://127.0.0.1:1' : redisUrl(),
+    KAFKA_BROKERS: kafka ? kafkaBrokers() : 'unused:9092',
     BROKER_KEY_PREFIX: prefix,
     ORIENTDB_HOST: orient.host,
     ORIENTDB_PORT: String(orient.port),
@@ -122,7 +128,9 @@ export async function startTestAdmin(options: TestAdminOptions = {}): Promise<Te
       },
     }),
   });
-  const broker = createRedisBroker({ url: config.REDIS_URL, keyPrefix: prefix, logger });
+  const broker = kafka
+    ? createKafkaBroker({ brokers: config.KAFKA_BROKERS, topicPrefix: prefix, logger })
+    : createRedisBroker({ url: config.REDIS_URL, keyPrefix: prefix, logger });
   const archive = createArchive({
     host: config.ORIENTDB_HOST,
     port: config.ORIENTDB_PORT,
