@@ -3,12 +3,16 @@
 #
 #   ./scripts/e2e-docker.sh
 #
-# prod: builds the images of docker-compose.prod.yml, starts the stack with a generated secret, waits
-#       until every service is healthy, publishes envelopes into the Redis stream and waits until
-#       OrientDB holds each exactly once; then publishes again while the log-archiver is restarted
-#       (SIGTERM) and killed (SIGKILL), and checks that none is lost; `down -v` must leave nothing.
+# prod: builds the images of docker-compose.prod.yml, starts the stack with generated secrets, waits
+#       until every service is healthy; logs in to the admin over HTTP (cookie + CSRF token), submits
+#       an event through its API and reads it back from the archive through the same API, and lists
+#       the project's containers through it (Docker socket); publishes envelopes into the Redis stream
+#       and waits until OrientDB holds each exactly once; then publishes again while the log-archiver
+#       is restarted (SIGTERM) and killed (SIGKILL), and checks that none is lost; `down -v` must
+#       leave nothing.
 # dev:  starts docker-compose.dev.yml on a copy of the working tree (the repository itself is never
-#       edited), changes a mounted source file and checks that the service restarts and runs the
+#       edited), logs in to the admin with its first-run password, changes mounted source files of the
+#       log-archiver and of the admin and checks that each service restarts and runs (serves) the
 #       change inside the same container, from the same image.
 # Prints its measurements (build time, image size over the node base, start-up times) at the end.
 #
@@ -43,10 +47,18 @@ figure() {
   figures+=("$1: $2")
   info "$1: $2"
 }
+command -v curl >/dev/null || fail "curl is not installed"
 
 command -v docker >/dev/null || fail "docker is not installed"
 docker compose version >/dev/null 2>&1 || fail "'docker compose' is not available"
 docker info >/dev/null 2>&1 || fail "the Docker engine does not answer"
+# a local engine whose default bridge interface is gone cannot run a build step (RUN): say why up front
+if [ -z "${DOCKER_HOST:-}" ] && command -v ip >/dev/null; then
+  bridge=$(docker network inspect bridge -f '{{index .Options "com.docker.network.bridge.name"}}' 2>/dev/null || true)
+  if [ -n "$bridge" ] && ! ip link show "$bridge" >/dev/null 2>&1; then
+    fail "the engine's default bridge interface $bridge is missing (a dockerd started with --bridge=none on this host deletes it): restart dockerd, or run scripts/docker-standins.sh as root, which recreates it"
+  fi
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/mupets-e2e.XXXXXX")
 prod() { docker compose -f "$root/docker-compose.prod.yml" -p "$PROD" "$@"; }
@@ -150,19 +162,94 @@ wait_archived() {
   done
 }
 
+# --- the admin's HTTP API, as a browser uses it: a session cookie, and the CSRF token on every change ---
+admin_url=""
+csrf=""
+status=""
+body=""
+# api METHOD PATH [JSON_FILE]: sets $status (HTTP status) and $body; the cookie jar keeps the session
+api() {
+  local method=$1 path=$2 data=${3:-} args=()
+  [ -z "$csrf" ] || args+=(-H "X-CSRF-Token: $csrf")
+  [ -z "$data" ] || args+=(-H 'Content-Type: application/json' --data-binary "@$data")
+  status=$(curl -sS -o "$work/api-body" -w '%{http_code}' -b "$work/cookies" -c "$work/cookies" \
+    -X "$method" "${args[@]}" "$admin_url$path") || status=000
+  body=$(cat "$work/api-body" 2>/dev/null || true)
+}
+# expect STATUS WHAT: the last api call answered STATUS
+expect() {
+  [ "$status" = "$1" ] || fail "$2: expected HTTP $1, got $status: ${body:0:500}"
+}
+# json FIELD: a string field of $body (flat enough for sed: ids, tokens)
+json() { sed -n "s/.*\"$1\": *\"\([^\"]*\)\".*/\1/p" <<<"$body" | head -n 1; }
+
+# admin_login PASSWORD_FILE: a new session, and its CSRF token in $csrf
+admin_login() {
+  rm -f "$work/cookies"
+  csrf=""
+  (
+    umask 077
+    printf '{"password":"%s"}' "$(tr -d '\n' <"$1")" >"$work/login.json"
+  )
+  api POST /api/login "$work/login.json"
+  rm -f "$work/login.json"
+  expect 204 "POST /api/login"
+  grep -q mupets_admin "$work/cookies" || fail "the login set no mupets_admin cookie"
+  api GET /api/session
+  expect 200 "GET /api/session"
+  csrf=$(json csrfToken)
+  [ -n "$csrf" ] || fail "GET /api/session has no csrfToken: $body"
+}
+
+# event_json TYPE: the body of a submitted event, in $work/event.json
+event_json() {
+  printf '{"channel":"events","type":"%s","level":"info","message":"e2e event","data":{"run":"%s"}}' "$1" "$RUN" \
+    >"$work/event.json"
+}
+
+# submit_event TYPE: POST /api/events on the events channel; sets $event_id
+submit_event() {
+  event_json "$1"
+  api POST /api/events "$work/event.json"
+  expect 202 "POST /api/events"
+  event_id=$(json id)
+  [ -n "$event_id" ] || fail "POST /api/events answered no id: $body"
+}
+
+# wait_record CHANNEL ID: until GET /api/archive/records/CHANNEL/ID finds the archived record
+wait_record() {
+  local end=$(($(date +%s) + TIMEOUT))
+  while :; do
+    api GET "/api/archive/records/$1/$2"
+    if [ "$status" = 200 ]; then
+      grep -q "$2" <<<"$body" || fail "the archived record of $2 does not name it: ${body:0:500}"
+      return 0
+    fi
+    [ "$status" = 404 ] || expect 200 "GET /api/archive/records/$1/$2"
+    [ "$(date +%s)" -lt $end ] || fail "the admin does not find $1/$2 in the archive after ${TIMEOUT}s"
+    sleep 0.5
+  done
+}
+
 # ---------------------------------------------------------------------------------------------------
 say "static: both compose files parse; the prod file is a valid swarm stack"
 mkdir -p "$work/secrets"
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/secrets/orientdb_root_password"
-chmod 0644 "$work/secrets/orientdb_root_password" # the archiver reads it as uid 1000
+head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/secrets/admin_password"
+# the archiver and the admin read them as uid 1000
+chmod 0644 "$work/secrets/orientdb_root_password" "$work/secrets/admin_password"
 export MUPETS_SECRETS_DIR="$work/secrets"
 docker compose -f "$root/docker-compose.dev.yml" config -q || fail "docker-compose.dev.yml does not parse"
 docker compose -f "$root/docker-compose.prod.yml" config -q || fail "docker-compose.prod.yml does not parse"
 if docker stack config --help >/dev/null 2>&1; then
   # as docs/docker.md deploys it (deploy/stack-filter.awk), with and without the kafka service
   for broker in redis kafka; do
+    # (its one warning, that swarm publishes the admin's port on every interface, is documented)
     awk -v broker="$broker" -f "$root/deploy/stack-filter.awk" "$root/docker-compose.prod.yml" |
-      docker stack config -c - -c "$root/deploy/stack.yml" >/dev/null || fail "the prod file is not a valid stack ($broker)"
+      docker stack config -c - -c "$root/deploy/stack.yml" >/dev/null 2>"$work/stack.err" || {
+      cat "$work/stack.err" >&2
+      fail "the prod file is not a valid stack ($broker)"
+    }
   done
   info "docker stack config: valid"
 else
@@ -179,33 +266,72 @@ prod build >"$work/build.log" 2>&1 || {
   fail "docker compose build (prod)"
 }
 figure "prod build time (s)" "$(since "$t")"
-image="${MUPETS_REGISTRY:-mupets}/log-archiver:e2e"
-size=$(docker image inspect -f '{{.Size}}' "$image")
 base=$(docker image inspect -f '{{.Size}}' "node:$NODE_VERSION-bookworm-slim")
-growth=$(((size - base) / 1000000))
-figure "prod image $image (MB)" "$((size / 1000000))"
 figure "node:$NODE_VERSION-bookworm-slim base (MB)" "$((base / 1000000))"
-figure "prod image over its base (MB)" "$growth"
-[ "$growth" -le "$MAX_GROWTH_MB" ] || fail "the prod image is $growth MB over its base (limit $MAX_GROWTH_MB MB)"
-[ "$(docker image inspect -f '{{.Config.User}}' "$image")" = node ] || fail "the prod image does not run as user node"
-[ "$(docker image inspect -f '{{index .Config.Labels "org.opencontainers.image.revision"}}' "$image")" = "e2e-$RUN" ] ||
-  fail "the prod image lacks its org.opencontainers.image.revision label"
+for service in log-archiver admin; do
+  image="${MUPETS_REGISTRY:-mupets}/$service:e2e"
+  size=$(docker image inspect -f '{{.Size}}' "$image")
+  growth=$(((size - base) / 1000000))
+  figure "prod image $image (MB)" "$((size / 1000000))"
+  figure "prod image $service over its base (MB)" "$growth"
+  [ "$growth" -le "$MAX_GROWTH_MB" ] || fail "the $service prod image is $growth MB over its base (limit $MAX_GROWTH_MB MB)"
+  [ "$(docker image inspect -f '{{.Config.User}}' "$image")" = node ] || fail "the $service prod image does not run as user node"
+  [ "$(docker image inspect -f '{{index .Config.Labels "org.opencontainers.image.revision"}}' "$image")" = "e2e-$RUN" ] ||
+    fail "the $service prod image lacks its org.opencontainers.image.revision label"
+done
 
 say "prod: up (cold: new volumes)"
+export MUPETS_ADMIN_PORT
+MUPETS_ADMIN_PORT=$(free_port)
 started+=(prod)
 t=$(now)
 prod up -d >"$work/up.log" 2>&1 || {
   cat "$work/up.log" >&2
   fail "docker compose up (prod)"
 }
-wait_healthy prod 3
+wait_healthy prod 4
 figure "prod cold up to healthy (s)" "$(since "$t")"
 redis_id=$(container redis)
+admin_id=$(container admin)
 [ -z "$(docker port "$(container log-archiver)")$(docker port "$(container orientdb)")$(docker port "$redis_id")" ] ||
-  fail "the prod stack publishes a port"
+  fail "the prod stack publishes a port besides the admin's"
+[ "$(docker port "$admin_id")" = "8080/tcp -> 127.0.0.1:$MUPETS_ADMIN_PORT" ] ||
+  fail "the admin publishes $(docker port "$admin_id"), expected 8080/tcp on 127.0.0.1:$MUPETS_ADMIN_PORT only"
 if docker inspect -f '{{json .Config.Env}}' "$(container orientdb)" | grep -q ORIENTDB_ROOT_PASSWORD; then
   fail "the OrientDB password is visible in the container's configuration"
 fi
+# started as root only to join the socket's group: the admin process itself must run as node
+admin_uids=$(docker top "$admin_id" -eo pid,uid,args | awk '$3 == "node" { print $2 }' | sort -u)
+[ "$admin_uids" = 1000 ] || fail "the admin's node process runs as uid '${admin_uids:-none}', expected 1000 (node)"
+info "only the admin publishes a port (127.0.0.1); its process runs as uid 1000"
+
+say "prod: the admin over HTTP: login, submit an event, read it back from the archive, list containers"
+admin_url="http://127.0.0.1:$MUPETS_ADMIN_PORT"
+api GET /healthz
+expect 200 "GET /healthz"
+api GET /api/status
+expect 401 "GET /api/status without a session"
+printf '{"password":"not-the-password"}' >"$work/wrong-login.json"
+api POST /api/login "$work/wrong-login.json"
+expect 401 "POST /api/login with a wrong password"
+admin_login "$work/secrets/admin_password"
+token=$csrf
+csrf=""
+event_json e2e.no-csrf
+api POST /api/events "$work/event.json"
+expect 403 "POST /api/events without the CSRF token"
+csrf=$token
+t=$(now)
+submit_event e2e.check
+wait_record events "$event_id"
+figure "prod event submitted through the admin, archived, read back through the admin (s)" "$(since "$t")"
+api GET /api/containers
+expect 200 "GET /api/containers"
+for service in redis orientdb log-archiver admin; do
+  grep -q "\"service\": *\"$service\"" <<<"$body" || fail "GET /api/containers does not list $service: ${body:0:800}"
+done
+[ "$(json project)" = "$PROD" ] || fail "the admin's compose project is '$(json project)', expected $PROD"
+info "logged in, CSRF enforced, event $event_id archived, containers of project $PROD listed"
 
 say "prod: $MESSAGES messages, Redis -> log-archiver -> OrientDB"
 tag1="e2e-$RUN-a"
@@ -235,10 +361,13 @@ sleep 1
 docker start "$archiver_id" >/dev/null
 wait "$publisher" || fail "publishing during the restarts failed"
 t=$(now)
-wait_healthy prod 3
+wait_healthy prod 4
 wait_archived "$tag2" $((batches * MESSAGES / 10))
 figure "prod $((batches * MESSAGES / 10)) messages across restart + kill, all archived; last wait (s)" "$(since "$t")"
 if [ "$(archived "$tag1")" != "$MESSAGES" ]; then fail "the first messages changed after the restarts"; fi
+submit_event e2e.after-restarts
+wait_record events "$event_id"
+info "the admin's session and API work on across the archiver's restarts"
 
 say "prod: down -v"
 mounts=$(for id in $(prod ps -a -q); do docker inspect -f '{{range .Mounts}}{{if .Name}}{{.Name}} {{end}}{{end}}' "$id"; done)
@@ -256,12 +385,14 @@ mkdir -p "$work/repo"
 tar -C "$root" --exclude=./.git --exclude=node_modules --exclude=dist --exclude=./test-artifacts \
   --exclude=./deploy/secrets -cf - . | tar -C "$work/repo" -xf -
 export MUPETS_REDIS_PORT MUPETS_ORIENTDB_PORT MUPETS_ORIENTDB_STUDIO_PORT MUPETS_ARCHIVER_HEALTH_PORT \
-  MUPETS_ARCHIVER_INSPECT_PORT
+  MUPETS_ARCHIVER_INSPECT_PORT MUPETS_ADMIN_PORT MUPETS_ADMIN_INSPECT_PORT
 MUPETS_REDIS_PORT=$(free_port)
 MUPETS_ORIENTDB_PORT=$(free_port)
 MUPETS_ORIENTDB_STUDIO_PORT=$(free_port)
 MUPETS_ARCHIVER_HEALTH_PORT=$(free_port)
 MUPETS_ARCHIVER_INSPECT_PORT=$(free_port)
+MUPETS_ADMIN_PORT=$(free_port)
+MUPETS_ADMIN_INSPECT_PORT=$(free_port)
 started+=(dev)
 t=$(now)
 dev build >"$work/dev-build.log" 2>&1 || {
@@ -274,10 +405,22 @@ dev up -d >"$work/dev-up.log" 2>&1 || {
   cat "$work/dev-up.log" >&2
   fail "docker compose up (dev)"
 }
-wait_healthy dev 3
+wait_healthy dev 4
 figure "dev cold up to healthy (s)" "$(since "$t")"
 curl -fsS "http://127.0.0.1:$MUPETS_ARCHIVER_HEALTH_PORT/readyz" >/dev/null || fail "dev /readyz on 127.0.0.1"
 curl -fsS "http://127.0.0.1:$MUPETS_ARCHIVER_INSPECT_PORT/json/list" | grep -q main.ts || fail "dev inspector on 127.0.0.1"
+curl -fsS "http://127.0.0.1:$MUPETS_ADMIN_INSPECT_PORT/json/list" | grep -q main.ts || fail "dev admin inspector on 127.0.0.1"
+
+say "dev: first login to the admin, as docs/docker.md tells a newcomer"
+admin_url="http://127.0.0.1:$MUPETS_ADMIN_PORT"
+admin_log=$(dev logs --no-color admin 2>&1)
+[[ "$admin_log" == *"/data/initial-password"* ]] ||
+  fail "the admin's log does not say where the first-run password is: $(tail -n 20 <<<"$admin_log")"
+dev exec -T admin cat /data/initial-password >"$work/initial-password" || fail "docker compose exec admin cat /data/initial-password"
+admin_login "$work/initial-password"
+submit_event e2e.dev
+wait_record events "$event_id"
+info "logged in with /data/initial-password; an event went through to the archive"
 
 say "dev: edit a mounted source file; the service restarts and runs it, same container, same image"
 archiver_id=$(dev ps -q log-archiver)
@@ -305,8 +448,30 @@ wait_healthy dev 3
   fail "the container was restarted or recreated; expected node --watch to restart the process inside it"
 info "same container, same image: no rebuild"
 
+say "dev: edit a mounted admin source file; the admin restarts and serves the change, same container"
+admin_id=$(dev ps -q admin)
+before=$(docker inspect -f '{{.State.StartedAt}} {{.Image}}' "$admin_id")
+app="$work/repo/images/admin/src/app.ts"
+grep -q "response.json({ status: 'ok' });" "$app" || fail "app.ts no longer answers /healthz with { status: 'ok' }; adapt this script"
+sed -i "s/response.json({ status: 'ok' });/response.json({ status: 'ok', edited: '$marker' });/" "$app"
+t=$(now)
+end=$(($(date +%s) + TIMEOUT))
+until [[ "$(curl -fsS "$admin_url/healthz" 2>/dev/null)" == *"$marker"* ]]; do
+  [ "$(date +%s)" -lt $end ] || fail "the admin does not serve the edited /healthz within ${TIMEOUT}s: $(docker logs --tail 20 "$admin_id" 2>&1)"
+  sleep 0.3
+done
+figure "dev admin edit to edited response served (s)" "$(since "$t")"
+wait_healthy dev 4
+[ "$(docker inspect -f '{{.State.StartedAt}} {{.Image}}' "$admin_id")" = "$before" ] ||
+  fail "the admin container was restarted or recreated; expected node --watch to restart the process inside it"
+info "same container, same image: no rebuild"
+
 say "dev: down -v"
+mounts=$(for id in $(dev ps -a -q); do docker inspect -f '{{range .Mounts}}{{if .Name}}{{.Name}} {{end}}{{end}}' "$id"; done)
 dev down -v --remove-orphans >/dev/null 2>&1 || fail "docker compose down -v (dev)"
+for v in $mounts; do
+  if docker volume inspect "$v" >/dev/null 2>&1; then fail "left behind by down -v: volume $v"; fi
+done
 [ -z "$(project_resources "$DEV")" ] || fail "left behind by down -v: $(project_resources "$DEV")"
 started=()
 

@@ -3,7 +3,9 @@
 # root, npm dependencies), then lint, typecheck, format check, build, unit and integration tests. The
 # integration tests start their own servers on free ports: redis-server, OrientDB and a single-node
 # Kafka (Java; the OrientDB distribution and the Kafka jars are downloaded once from Maven Central into
-# ~/.cache/mupets).
+# ~/.cache/mupets). Last, the Docker end-to-end check (scripts/e2e-docker.sh: both compose files on a
+# real engine) when a Docker engine answers; otherwise it says that it skipped it, and why.
+# MUPETS_E2E_DOCKER: auto (default), 1 (must run: fail when it cannot), 0 (skip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,4 +66,25 @@ node -e '
   const r = require("./test-artifacts/jest-results.json");
   console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
 ' || true
+
+# --- Docker end-to-end -----------------------------------------------------------------------
+say "docker end-to-end (scripts/e2e-docker.sh)"
+e2e=${MUPETS_E2E_DOCKER:-auto}
+docker_ready() { command -v docker >/dev/null && docker info >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; }
+# Where the machine cannot pull from Docker Hub (this project's CI), ../shared/tools sets up the
+# engine and local stand-ins of the canonical images; scripts/docker-standins.sh uses them as root.
+if [ "$e2e" != 0 ] && [ "$(id -u)" = 0 ] && [ -x "$(dirname "$(pwd)")/shared/tools/standin-images.sh" ]; then
+  ./scripts/docker-standins.sh || status=1
+fi
+if [ "$e2e" = 0 ]; then
+  echo "docker e2e: SKIPPED (MUPETS_E2E_DOCKER=0)"
+elif docker_ready; then
+  ./scripts/e2e-docker.sh || status=1
+elif [ "$e2e" = 1 ]; then
+  echo "docker e2e: FAILED to start: no Docker engine with 'docker compose' answers (MUPETS_E2E_DOCKER=1)" >&2
+  status=1
+else
+  echo "docker e2e: SKIPPED: no Docker engine with 'docker compose' answers here."
+  echo "            Install Docker, then run ./scripts/e2e-docker.sh (or this command again)."
+fi
 exit $status

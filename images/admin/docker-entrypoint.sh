@@ -10,6 +10,16 @@
 # runs without Docker access unless that user may use the socket (`--group-add`).
 set -eu
 
+# The admin cannot know which host address reaches it; the compose files pass it as ADMIN_PUBLIC_URL.
+# Said first, so `docker compose up` shows where to go and how to log in the first time.
+if [ -n "${ADMIN_PUBLIC_URL:-}" ]; then
+  echo "admin: the web UI will be at $ADMIN_PUBLIC_URL once this service is healthy" >&2
+  if [ -z "${ADMIN_PASSWORD_FILE:-}" ]; then
+    echo "admin: first login: the password is in ${ADMIN_DATA_DIR:-/data}/initial-password (created on the first start):" >&2
+    echo "admin:   docker compose -f docker-compose.dev.yml exec admin cat ${ADMIN_DATA_DIR:-/data}/initial-password" >&2
+  fi
+fi
+
 if [ "$(id -u)" = 0 ]; then
   # setpriv changes ids, not the environment: npm and friends must not look for root's home
   export HOME=/home/node
