@@ -89,6 +89,14 @@ test("the table lists the project's containers with state, health and resources"
   await page.locator('[data-dot="docker"][data-state="up"]').waitFor({ timeout: 10_000 });
   await screenshot(page, 'containers');
   await page.close();
+
+  // at phone width the table turns into one card per container
+  const phone = await context.newPage();
+  await phone.setViewportSize({ width: 390, height: 844 });
+  await phone.goto(`${baseUrl}/containers`);
+  await phone.locator(`tr[data-container="${WORKER}"]`).waitFor({ timeout: 20_000 });
+  await screenshot(phone, 'containers-phone');
+  await phone.close();
 });
 
 test("a container's logs are shown, then followed as it writes", async () => {

@@ -79,6 +79,36 @@ test('the login page refuses a wrong password, then logs in and lands on the pag
   await page.locator('[data-connection="open"]').waitFor({ timeout: 15_000 });
 });
 
+test('the login page says when too many attempts were made', async () => {
+  // an admin of its own: the limit is per admin process, and this one allows 2 attempts a minute
+  const limited = await startTestAdmin({
+    file: `${__filename}-rate`,
+    ui: createUiRouter({ dir: built.dir, watch: false, logger: silentLogger }),
+    env: { ADMIN_LOGIN_RATE_LIMIT: '2' },
+  });
+  try {
+    const url = await limited.listen();
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(`${url}/login`);
+    const error = page.locator('#login-error');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await page.fill('input[name="password"]', `wrong ${attempt}`);
+      await page.click('button[type="submit"]');
+      await expect(error.textContent({ timeout: 10_000 })).resolves.toBe('Wrong password.');
+      await page.locator('button[type="submit"]:not([disabled])').waitFor();
+    }
+    await page.fill('input[name="password"]', limited.password);
+    await page.click('button[type="submit"]');
+    await error.filter({ hasText: 'Too many attempts' }).waitFor({ timeout: 10_000 });
+    await expect(error.textContent()).resolves.toMatch(/^Too many attempts\. Try again in \d+ s\.$/);
+    expect(new URL(page.url()).pathname).toBe('/login');
+  } finally {
+    await limited.close();
+  }
+});
+
 test('an event published on the broker shows up in Live within a second', async () => {
   const page = await loggedInPage();
   await openLive(page);

@@ -83,8 +83,10 @@ export function ContainersPage() {
                 return (
                   <tr key={container.id} data-container={container.name}>
                     <td data-label="name">
-                      <strong>{container.service ?? container.name}</strong>
-                      <div class="muted small mono">{container.name}</div>
+                      <div class="name-cell">
+                        <strong>{container.service ?? container.name}</strong>
+                        <div class="muted small mono">{container.name}</div>
+                      </div>
                     </td>
                     <td data-label="state">
                       <span class={`pill state-${container.state}`}>{container.state}</span>
