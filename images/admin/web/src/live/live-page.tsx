@@ -200,7 +200,12 @@ export function LivePage() {
         event.ctrlKey ||
         event.metaKey ||
         event.altKey ||
-        (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT|BUTTON)$/.test(target.tagName)))
+        // typing in a field, or pressing a control's own key; a line of the list (a button, to
+        // be clickable) does not count: the shortcuts work right after clicking one
+        (target &&
+          (target.isContentEditable ||
+            /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName) ||
+            (target.tagName === 'BUTTON' && !target.classList.contains('live-row'))))
       ) {
         if (event.key === 'Escape' && target instanceof HTMLInputElement) {
           target.blur();
