@@ -1,6 +1,7 @@
 // bench:live: how late the admin's live stream (GET /api/live, SSE) delivers what is published,
 // against a plain XREAD BLOCK client on the same Redis in the same run. The admin runs as a real
-// process (dist/main.js after `npm run build`, else the sources through ts-node); this process
+// process (dist/main.js: `npm run bench:live` builds first; without a build, the sources through
+// ts-node, whose compiler adds about 90 MB to the RSS); this process
 // publishes at a steady rate, each envelope carrying its publish time, and reads both streams.
 // Prints one `name: value` line per figure.
 // Options: --seconds N (BENCH_LIVE_SECONDS, default 30), --rate N msgs/s (BENCH_LIVE_RATE, default 1000).
