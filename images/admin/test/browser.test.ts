@@ -1,6 +1,8 @@
 // The admin web UI in a real headless Chromium against the real admin app (real Redis, real
 // OrientDB, a real log-archiver process): login, live, archive, submit, broker, a 20k burst.
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { waitFor } from '@mupets/testkit';
 import { createUiRouter, type UiRouter } from '../src/ui';
@@ -15,12 +17,17 @@ let ui: UiRouter;
 let built: Awaited<ReturnType<typeof buildUi>>;
 let browser: Browser;
 let baseUrl: string;
+let studio: Server;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   built = await buildUi();
   ui = createUiRouter({ dir: built.dir, watch: false, logger: silentLogger });
-  admin = await startTestAdmin({ file: __filename, ui });
+  // stands in for OrientDB Studio's address: the header links to it once the admin can reach it
+  studio = createServer((_request, response) => response.end('studio'));
+  await new Promise<void>((resolve) => studio.listen(0, '127.0.0.1', resolve));
+  const studioUrl = `http://127.0.0.1:${(studio.address() as AddressInfo).port}/studio/index.html`;
+  admin = await startTestAdmin({ file: __filename, ui, env: { ADMIN_STUDIO_URL: studioUrl } });
   await admin.startArchiver();
   baseUrl = await admin.listen();
   browser = await launchChromium();
@@ -32,6 +39,7 @@ afterAll(async () => {
   await ui?.close();
   await admin?.close();
   await built?.remove();
+  await new Promise((resolve) => studio?.close(resolve));
 });
 
 /** A page with a session of its own (logged in through the API, its cookie handed to the browser). */
@@ -290,7 +298,7 @@ test('Broker lists every channel with its groups, and a dead letter can be repla
   }
 });
 
-test('Containers says Docker is unreachable and the rest of the UI keeps working', async () => {
+test('Containers says Docker is unreachable, the header shows each dependency and the Studio link, the rest works', async () => {
   // this admin has no Docker (the containers routes answer 503); browser-containers.test.ts has one
   const page = await loggedInPage();
   await page.goto(`${baseUrl}/containers`);
@@ -299,6 +307,8 @@ test('Containers says Docker is unreachable and the rest of the UI keeps working
   );
   await page.locator('[data-dot="docker"][data-state="down"]').waitFor({ timeout: 10_000 });
   await page.locator('[data-dot="broker"][data-state="up"]').waitFor({ timeout: 10_000 });
+  await page.locator('[data-dot="archive"][data-state="up"]').waitFor({ timeout: 10_000 });
+  await expect(page.locator('a.studio').getAttribute('href')).resolves.toMatch(/\/studio\/index\.html$/);
   await page.click('nav a[href="/live"]');
   await page.locator('[data-connection="open"]').waitFor({ timeout: 15_000 });
 });
