@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Express } from 'express';
@@ -69,6 +69,8 @@ let uiDir: string;
 beforeAll(async () => {
   uiDir = mkdtempSync(join(tmpdir(), 'admin-ui-'));
   writeFileSync(join(uiDir, 'index.html'), '<!doctype html><title>admin</title>');
+  mkdirSync(join(uiDir, 'assets'));
+  writeFileSync(join(uiDir, 'assets', 'main-abc123.js'), 'console.log("ui")');
   ui = createUiRouter({ dir: uiDir, watch: false, logger: silent });
   admin = await startTestAdmin({
     file: __filename,
@@ -144,6 +146,17 @@ test('the public routes answer without a session', async () => {
       name === 'POST /api/login' ? 'wrong password' : 'answered',
     ]);
   }
+});
+
+test('the static assets the login page loads are public; a page is not', async () => {
+  const asset = await supertest(app).get('/assets/main-abc123.js');
+  expect(asset.status).toBe(200);
+  expect(asset.text).toBe('console.log("ui")');
+  const page = await supertest(app).get('/archive').redirects(0);
+  expect([page.status, page.headers.location]).toEqual([303, '/login']);
+  const withSession = await client.agent.get('/archive');
+  expect(withSession.status).toBe(200);
+  expect(withSession.text).toContain('<title>admin</title>');
 });
 
 test('with a session, every mutating route without (or with a wrong) CSRF token answers 403 csrf', async () => {
