@@ -62,7 +62,12 @@ void runService(async () => {
     auth: { passwordHash, sessions },
     logger,
     publishAudit,
-    containers: createContainersRouter({ docker, publishAudit, logger: logger.child({ component: 'containers' }) }),
+    containers: createContainersRouter({
+      docker,
+      publishAudit,
+      streams,
+      logger: logger.child({ component: 'containers' }),
+    }),
     dockerStatus: () => dockerStatus(docker),
     ui,
     streams,
