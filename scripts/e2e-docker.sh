@@ -231,6 +231,28 @@ wait_record() {
   done
 }
 
+# ui_fetch: the login page, then the script it loads; true when both answered 200, with the script's
+# path in $ui_script and its text in $body
+ui_fetch() {
+  ui_script=""
+  api GET /login
+  [ "$status" = 200 ] || return 1
+  ui_script=$(sed -n 's/.*src="\(\/assets\/[^"]*\.js\)".*/\1/p' <<<"$body" | head -n 1)
+  [ -n "$ui_script" ] || return 1
+  api GET "$ui_script"
+  [ "$status" = 200 ]
+}
+
+# wait_ui [TEXT]: until the UI is served, and its script contains TEXT. In dev, a rebuild replaces the
+# hashed script, so an index.html read just before it may name a script already gone: retried.
+wait_ui() {
+  local end=$(($(date +%s) + TIMEOUT))
+  until ui_fetch && [[ "$body" == *"${1:-}"* ]]; do
+    [ "$(date +%s)" -lt $end ] || fail "the web UI is not served${1:+ with '$1'} after ${TIMEOUT}s: HTTP $status ${ui_script:-/login}: ${body:0:300}"
+    sleep 0.3
+  done
+}
+
 # ---------------------------------------------------------------------------------------------------
 say "static: both compose files parse; the prod file is a valid swarm stack"
 mkdir -p "$work/secrets"
@@ -309,6 +331,8 @@ say "prod: the admin over HTTP: login, submit an event, read it back from the ar
 admin_url="http://127.0.0.1:$MUPETS_ADMIN_PORT"
 api GET /healthz
 expect 200 "GET /healthz"
+ui_fetch || fail "the prod image does not serve the web UI: HTTP $status ${ui_script:-/login}: ${body:0:300}"
+info "the web UI is served from the image ($ui_script)"
 api GET /api/status
 expect 401 "GET /api/status without a session"
 printf '{"password":"not-the-password"}' >"$work/wrong-login.json"
@@ -465,6 +489,21 @@ wait_healthy dev 4
 [ "$(docker inspect -f '{{.State.StartedAt}} {{.Image}}' "$admin_id")" = "$before" ] ||
   fail "the admin container was restarted or recreated; expected node --watch to restart the process inside it"
 info "same container, same image: no rebuild"
+
+say "dev: edit a mounted web UI source; the admin rebuilds and serves it without a restart"
+wait_ui
+old_script=$ui_script
+before=$(docker inspect -f '{{.State.StartedAt}} {{.Image}}' "$admin_id")
+restarts=$(docker logs "$admin_id" 2>&1 | grep -c 'Change detected in' || true)
+printf "\nconsole.info('%s');\n" "$marker" >>"$work/repo/images/admin/web/src/main.tsx"
+t=$(now)
+wait_ui "$marker"
+figure "dev UI edit to rebuilt UI served (s)" "$(since "$t")"
+[ "$(docker inspect -f '{{.State.StartedAt}} {{.Image}}' "$admin_id")" = "$before" ] ||
+  fail "the admin container was restarted or recreated by a UI edit"
+[ "$(docker logs "$admin_id" 2>&1 | grep -c 'Change detected in' || true)" = "$restarts" ] ||
+  fail "a UI edit restarted the admin process; esbuild inside it should rebuild the UI instead"
+info "rebuilt ($old_script -> $ui_script), same process"
 
 say "dev: down -v"
 mounts=$(for id in $(dev ps -a -q); do docker inspect -f '{{range .Mounts}}{{if .Name}}{{.Name}} {{end}}{{end}}' "$id"; done)

@@ -73,7 +73,7 @@ e2e=${MUPETS_E2E_DOCKER:-auto}
 docker_ready() { command -v docker >/dev/null && docker info >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; }
 # Where the machine cannot pull from Docker Hub (this project's CI), ../shared/tools sets up the
 # engine and local stand-ins of the canonical images; scripts/docker-standins.sh uses them as root.
-if [ "$e2e" != 0 ] && [ "$(id -u)" = 0 ] && [ -x "$(dirname "$(pwd)")/shared/tools/standin-images.sh" ]; then
+if [ "$e2e" != 0 ] && [ "$(id -u)" = 0 ] && [ -x "${MUPETS_SHARED_TOOLS:-$(dirname "$(pwd)")/shared/tools}/standin-images.sh" ]; then
   ./scripts/docker-standins.sh || status=1
 fi
 if [ "$e2e" = 0 ]; then
