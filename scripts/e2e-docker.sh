@@ -440,6 +440,7 @@ admin_url="http://127.0.0.1:$MUPETS_ADMIN_PORT"
 admin_log=$(dev logs --no-color admin 2>&1)
 [[ "$admin_log" == *"/data/initial-password"* ]] ||
   fail "the admin's log does not say where the first-run password is: $(tail -n 20 <<<"$admin_log")"
+[[ "$admin_log" == *"$admin_url"* ]] || fail "the admin's log does not print its address $admin_url: $(tail -n 20 <<<"$admin_log")"
 dev exec -T admin cat /data/initial-password >"$work/initial-password" || fail "docker compose exec admin cat /data/initial-password"
 admin_login "$work/initial-password"
 submit_event e2e.dev
