@@ -19,11 +19,6 @@
 #   rootfs, and the next run cannot delete it: such mounts under the cache are unmounted first.
 # It also puts the OrientDB distribution in the cache from Maven Central over HTTPS (checksum
 # verified), so the OrientDB stand-in does not need Maven installed.
-#
-# And it repairs the engine's default bridge: a dockerd started with --bridge=none in the same network
-# namespace (the containers tests start a private one) deletes the interface `docker0` as it starts,
-# after which every `docker build` step fails with "could not find bridge docker0". The interface is
-# recreated as the engine configured it (`docker network inspect bridge`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -78,20 +73,6 @@ tools=${MUPETS_SHARED_TOOLS:-$(dirname "$root")/shared/tools}
 }
 
 "$tools/docker-host.sh" >&2
-
-repair_default_bridge() {
-  local name subnet gateway
-  name=$(docker network inspect bridge -f '{{index .Options "com.docker.network.bridge.name"}}' 2>/dev/null) || return 0
-  [ -n "$name" ] && ! ip link show "$name" >/dev/null 2>&1 || return 0
-  subnet=$(docker network inspect bridge -f '{{range .IPAM.Config}}{{.Subnet}}{{end}}')
-  gateway=$(docker network inspect bridge -f '{{range .IPAM.Config}}{{.Gateway}}{{end}}')
-  [ -n "$gateway" ] || gateway="${subnet%.*/*}.1" # 172.17.0.0/16 -> 172.17.0.1
-  say "the engine's default bridge $name is gone (deleted by a dockerd with --bridge=none?); recreating it as $gateway/${subnet#*/}"
-  ip link add name "$name" type bridge
-  ip addr add "$gateway/${subnet#*/}" dev "$name"
-  ip link set "$name" up
-}
-repair_default_bridge
 
 mapfile -t wanted < <(tags)
 missing=()

@@ -56,7 +56,7 @@ docker info >/dev/null 2>&1 || fail "the Docker engine does not answer"
 if [ -z "${DOCKER_HOST:-}" ] && command -v ip >/dev/null; then
   bridge=$(docker network inspect bridge -f '{{index .Options "com.docker.network.bridge.name"}}' 2>/dev/null || true)
   if [ -n "$bridge" ] && ! ip link show "$bridge" >/dev/null 2>&1; then
-    fail "the engine's default bridge interface $bridge is missing (a dockerd started with --bridge=none on this host deletes it): restart dockerd, or run scripts/docker-standins.sh as root, which recreates it"
+    fail "the engine's default bridge interface $bridge is missing (a dockerd started with --bridge=none on this host deletes it): restart dockerd"
   fi
 fi
 
