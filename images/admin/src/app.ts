@@ -27,6 +27,7 @@ export type AppConfig = Pick<
   | 'ADMIN_LOGIN_RATE_LIMIT'
   | 'ADMIN_SSE_HEARTBEAT_MS'
   | 'ADMIN_STUDIO_URL'
+  | 'ADMIN_STUDIO_CHECK_URL'
 >;
 
 export interface AuthDeps {
@@ -128,6 +129,7 @@ export function createApp(deps: AppDeps): Express {
       backend: config.BROKER,
       dockerStatus: deps.dockerStatus,
       studioUrl: config.ADMIN_STUDIO_URL,
+      studioCheckUrl: config.ADMIN_STUDIO_CHECK_URL,
     }),
   );
   api.use(

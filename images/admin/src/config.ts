@@ -73,6 +73,12 @@ export const configSchema = z.object({
   DOCKER_SOCKET: z.string().min(1).default('/var/run/docker.sock'),
   /** Link to OrientDB Studio shown by the UI. */
   ADMIN_STUDIO_URL: envUrl({ protocols: ['http:', 'https:'] }).optional(),
+  /**
+   * Where the admin itself reaches Studio to tell whether it is up. Default: ADMIN_STUDIO_URL. In
+   * compose the link is the host's address (127.0.0.1:2480), which inside the admin's container is
+   * the admin itself, so the check goes to the service name (http://orientdb:2480/).
+   */
+  ADMIN_STUDIO_CHECK_URL: envUrl({ protocols: ['http:', 'https:'] }).optional(),
   /** The UI's built assets. Default: `web/dist` beside the package. */
   ADMIN_UI_DIR: z.string().min(1).optional(),
   /** Rebuild the UI on change (dev). */

@@ -21,9 +21,12 @@ describe('GET /api/status with every dependency up', () => {
     studio = createServer((_request, response) => response.writeHead(200).end('studio'));
     await new Promise<void>((resolve) => studio.listen(0, '127.0.0.1', resolve));
     const studioUrl = `http://127.0.0.1:${(studio.address() as AddressInfo).port}/studio/index.html`;
+    // the link is the browser's address (in compose: the host's port, unreachable from the admin);
+    // the check goes where the admin reaches Studio
+    const linkOnly = `http://127.0.0.1:${await freePort()}/studio/index.html`;
     admin = await startTestAdmin({
       file: __filename,
-      env: { ADMIN_STUDIO_URL: studioUrl },
+      env: { ADMIN_STUDIO_URL: linkOnly, ADMIN_STUDIO_CHECK_URL: studioUrl },
       dockerStatus: () => Promise.resolve({ ok: true, project: 'mupets' }),
     });
   });
@@ -43,6 +46,7 @@ describe('GET /api/status with every dependency up', () => {
       docker: { ok: true, project: 'mupets' },
       studio: { url: admin.config.ADMIN_STUDIO_URL, reachable: true },
     });
+    expect(admin.config.ADMIN_STUDIO_URL).not.toBe(admin.config.ADMIN_STUDIO_CHECK_URL);
   });
 });
 

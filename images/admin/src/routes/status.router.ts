@@ -15,7 +15,10 @@ export interface StatusOptions {
   backend: 'redis' | 'kafka';
   /** Docker's state; absent when the admin runs without Docker. */
   dockerStatus?: (() => Promise<DockerStatus>) | undefined;
+  /** The Studio link the browser follows. */
   studioUrl?: string | undefined;
+  /** Where the admin checks that Studio answers. Default: `studioUrl`. */
+  studioCheckUrl?: string | undefined;
   /** How long each check may take. Default 1500 ms. */
   timeoutMs?: number;
 }
@@ -35,7 +38,7 @@ export function createStatusRouter(options: StatusOptions): Router {
             error: messageOf(error),
           }))
         : Promise.resolve<DockerStatus>({ ok: false, project: null, error: 'docker is not configured' }),
-      options.studioUrl ? reachable(options.studioUrl, timeoutMs) : Promise.resolve(false),
+      options.studioUrl ? reachable(options.studioCheckUrl ?? options.studioUrl, timeoutMs) : Promise.resolve(false),
     ]);
     response.json({
       broker: { ...broker, backend: options.backend },
