@@ -38,7 +38,7 @@ RUN npm run build --workspace=packages/broker --workspace=packages/cargo --works
     done \
  && mkdir -p /runtime/images/admin/web \
  && cp -r images/admin/web/dist /runtime/images/admin/web/ \
- && cp images/admin/healthcheck.js /runtime/images/admin/ \
+ && cp packages/cargo/healthcheck.js /runtime/packages/cargo/ \
  && find /runtime -name '*.d.ts' -delete
 
 # --- prod-deps: the admin's production dependencies only ----------------------------------------
@@ -78,7 +78,7 @@ COPY --from=build /runtime/ ./
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["node", "images/admin/healthcheck.js"]
+  CMD ["node", "packages/cargo/healthcheck.js", "ADMIN"]
 # the compose files start the container as root so that it can join the Docker socket's group and
 # then run as `node` (docker-entrypoint.sh); as `node` (the default) it just execs the command
 ENTRYPOINT ["/bin/sh", "/usr/local/bin/mupets-admin-entrypoint"]

@@ -35,7 +35,7 @@ RUN npm run build --workspace=packages/broker --workspace=packages/cargo --works
  && for ws in packages/broker packages/cargo packages/archive images/log-archiver; do \
       mkdir -p "/runtime/$ws" && cp -r "$ws/package.json" "$ws/dist" "/runtime/$ws/"; \
     done \
- && cp images/log-archiver/healthcheck.js /runtime/images/log-archiver/ \
+ && cp packages/cargo/healthcheck.js /runtime/packages/cargo/ \
  && find /runtime -name '*.d.ts' -delete
 
 # --- prod-deps: the archiver's production dependencies only --------------------------------------
@@ -70,6 +70,6 @@ COPY --from=build /runtime/ ./
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["node", "images/log-archiver/healthcheck.js"]
+  CMD ["node", "packages/cargo/healthcheck.js"]
 # exec form: SIGTERM reaches node, whose lifecycle stops intake, drains and closes within SHUTDOWN_DEADLINE_MS
 CMD ["node", "--enable-source-maps", "images/log-archiver/dist/main.js"]

@@ -1,13 +1,20 @@
-// Docker HEALTHCHECK of the admin images: exit 0 when GET /readyz on ADMIN_PORT answers 200, 1 otherwise.
+// Docker HEALTHCHECK of every cargo image: exit 0 when GET /readyz answers 200, 1 otherwise.
 // Plain CommonJS with no dependencies, so the image needs no curl and the check needs no build step.
+//
+//   node packages/cargo/healthcheck.js [PREFIX]
+//
+// The service's health server listens on <PREFIX>_PORT and binds <PREFIX>_HOST; PREFIX defaults to
+// HEALTH (the log-archiver's HEALTH_PORT); the admin serves /readyz on ADMIN_PORT: `... ADMIN`.
 'use strict';
 
 const http = require('node:http');
 
 const TIMEOUT_MS = 2500;
-const port = Number(process.env.ADMIN_PORT || 8080);
-// the server binds ADMIN_HOST; a wildcard address is reached through loopback
-const bound = process.env.ADMIN_HOST || '0.0.0.0';
+const prefix = process.argv[2] || 'HEALTH';
+const portVar = `${prefix}_PORT`;
+const port = Number(process.env[portVar] || 8080);
+// a wildcard address is reached through loopback
+const bound = process.env[`${prefix}_HOST`] || '0.0.0.0';
 const host = bound === '0.0.0.0' || bound === '::' ? '127.0.0.1' : bound;
 
 function done(code, reason) {
@@ -18,7 +25,7 @@ function done(code, reason) {
 }
 
 if (!Number.isInteger(port) || port < 1 || port > 65535) {
-  done(1, `ADMIN_PORT=${process.env.ADMIN_PORT} cannot be probed (a fixed port is needed for the healthcheck)`);
+  done(1, `${portVar}=${process.env[portVar]} cannot be probed (a fixed port is needed for the healthcheck)`);
 }
 
 const request = http.get({ host, port, path: '/readyz', timeout: TIMEOUT_MS }, (response) => {
