@@ -21,6 +21,15 @@ describe('log-archiver on Kafka (BROKER=kafka, the service unchanged)', () => {
     const broker = createBroker({ BROKER: 'kafka', KAFKA_BROKERS: kafkaBrokers() }, { prefix });
     try {
       await broker.ready(30_000);
+      // publish only once the group is settled (both consumers of each channel joined): a member that
+      // joins later rebalances the group, and a batch in flight then is delivered again (at least
+      // once; the writer would count it as duplicates), which is not what this test is about
+      for (const channel of ['logs', 'events']) {
+        await waitFor(
+          async () => (await broker.stats(channel)).groups.find((g) => g.name === 'log-archiver')?.consumers === 2,
+          { timeoutMs: 60_000, what: `both archiver consumers of ${channel} in the group` },
+        );
+      }
       for (let chunk = 0; chunk < 10; chunk++) {
         const messages = Array.from({ length: 1000 }, (_, i) => mixedMessage(chunk * 1000 + i));
         await broker.publish(chunk % 3 === 2 ? 'events' : 'logs', messages);
