@@ -77,7 +77,9 @@ void runService(async () => {
     streamMaxLen: config.ARCHIVER_STREAM_MAX_LEN,
     retentionMs: config.ARCHIVER_RETENTION_DAYS * 86_400_000,
     retentionIntervalMs: config.ARCHIVER_RETENTION_INTERVAL_MS,
-    replayWindowMs: config.ARCHIVER_REPLAY_WINDOW_MS,
+    // Kafka's ids (`<partition>-<offset>`) have the shape of Redis stream ids but carry no time:
+    // read as one, offset N is "N ms after 1970", and a replay would write the whole partition again
+    replayWindowMs: config.BROKER === 'redis' ? config.ARCHIVER_REPLAY_WINDOW_MS : 0,
   });
   lifecycle.onShutdown('intake', 'archiver', () => archiver.stop());
   lifecycle.onShutdown('drain', 'logs', async () => {

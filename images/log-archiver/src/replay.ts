@@ -18,8 +18,9 @@ export interface ReplayOptions {
  * WAL every `storage.wal.commitTimeout`, 1 s by default), so a killed server can lose the last
  * commits, whose messages the archiver has already acked. The stream still holds them; writing
  * them again is harmless (the writer skips what is stored). Run when the archiver starts and
- * whenever OrientDB comes back after being unreachable. Redis stream ids carry their time; for
- * ids that do not, nothing is replayed. Returns how many records were missing and are now stored.
+ * whenever OrientDB comes back after being unreachable. It needs ids that carry their time, as
+ * Redis stream ids do; Kafka's have the same shape but not the time, so on Kafka the caller must
+ * not replay (main.ts passes a window of 0). Returns how many records were missing and are now stored.
  */
 export async function replayRecent(options: ReplayOptions): Promise<number> {
   const { broker, archive, channel } = options;
