@@ -1,4 +1,3 @@
-import { get as httpGet, type IncomingMessage } from 'node:http';
 import Docker from 'dockerode';
 import supertest from 'supertest';
 import { BrokerClosedError, type Envelope } from '@mupets/broker';
@@ -11,6 +10,7 @@ import type { LogLine } from '../src/containers/log-demux';
 import type { AppLogger } from '../src/logger';
 import { buildBusyboxImage, composeLabels, runLooper, TEST_IMAGE } from './fixtures/docker-fixtures';
 import { startTestAdmin, type LoggedIn, type TestAdmin } from './helpers';
+import { openSse, type SseClient, type SseEvent } from './sse-client';
 
 const PROJECT = 'mupetstest';
 const quiet: AppLogger = {
@@ -92,54 +92,9 @@ async function auditEvents(target: string): Promise<Envelope[]> {
     .filter((envelope) => envelope.type === 'admin.audit' && envelope.data?.target === target);
 }
 
-interface SseEvent {
-  event: string;
-  id?: string;
-  data: string;
-}
-
-/** A raw SSE client (with the session cookie): collects events until closed or ended. */
-function openSse(
-  path: string,
-  headers: Record<string, string> = {},
-): Promise<{ response: IncomingMessage; events: SseEvent[]; ended: () => boolean; close(): void }> {
-  return new Promise((resolve, reject) => {
-    const request = httpGet(`${baseUrl}${path}`, {
-      headers: { cookie: client.cookie, accept: 'text/event-stream', ...headers },
-    });
-    request.on('error', reject);
-    request.on('response', (response) => {
-      const events: SseEvent[] = [];
-      let buffer = '';
-      let ended = false;
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => {
-        buffer += chunk;
-        let cut: number;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          const event: SseEvent = { event: 'message', data: '' };
-          for (const line of block.split('\n')) {
-            if (line.startsWith('event: ')) {
-              event.event = line.slice(7);
-            } else if (line.startsWith('data: ')) {
-              event.data += line.slice(6);
-            } else if (line.startsWith('id: ')) {
-              event.id = line.slice(4);
-            }
-          }
-          if (event.data || event.event !== 'message') {
-            events.push(event);
-          }
-        }
-      });
-      response.on('end', () => (ended = true));
-      response.on('error', () => (ended = true));
-      resolve({ response, events, ended: () => ended, close: () => request.destroy() });
-    });
-  });
-}
+/** The shared SSE test client on an admin path, with the session cookie. */
+const follow = (path: string, lastEventId?: string): Promise<SseClient> =>
+  openSse(`${baseUrl}${path}`, client.cookie, lastEventId);
 
 const lineOf = (event: SseEvent): LogLine => JSON.parse(event.data) as LogLine;
 
@@ -229,10 +184,10 @@ describe('containers API on a real (private) dockerd', () => {
       lines: LogLine[];
     };
     const lastBefore = Number(/(\d+)$/.exec(before.lines.at(-1)!.text)![1]);
-    const sse = await openSse(`/api/containers/${ids.web}/logs?follow=1&tail=0`);
+    const sse = await follow(`/api/containers/${ids.web}/logs?follow=1&tail=0`);
     try {
-      expect(sse.response.statusCode).toBe(200);
-      expect(sse.response.headers['content-type']).toMatch(/^text\/event-stream/);
+      expect(sse.status).toBe(200);
+      expect(sse.headers['content-type']).toMatch(/^text\/event-stream/);
       const fresh = await waitFor(
         () =>
           sse.events
@@ -253,7 +208,7 @@ describe('containers API on a real (private) dockerd', () => {
       lines: LogLine[];
     };
     const cursor = lines[4]!;
-    const sse = await openSse(`/api/containers/${ids.web}/logs?follow=1`, { 'Last-Event-ID': cursor.ts });
+    const sse = await follow(`/api/containers/${ids.web}/logs?follow=1`, cursor.ts);
     try {
       const resumed = await waitFor(
         () => {
@@ -281,7 +236,7 @@ describe('containers API on a real (private) dockerd', () => {
 
   it('restarts after the right confirmation: StartedAt changes, audit events on the events channel; a follow re-attaches', async () => {
     const started = await startedAt(ids.worker);
-    const sse = await openSse(`/api/containers/${ids.worker}/logs?follow=1&tail=0`);
+    const sse = await follow(`/api/containers/${ids.worker}/logs?follow=1&tail=0`);
     try {
       const wrong = await post(`/api/containers/${ids.worker}/restart`, { confirm: WEB }).expect(400);
       expect(wrong.body).toMatchObject({
@@ -334,14 +289,14 @@ describe('containers API on a real (private) dockerd', () => {
             .some((line) => line.text === `${WORKER} out 1`),
         { timeoutMs: 30_000, what: 'the first line after the restart over the same SSE' },
       );
-      expect(sse.ended()).toBe(false);
+      expect(sse.isEnded).toBe(false);
     } finally {
       sse.close();
     }
   });
 
   it('stops and starts; a follow of a stopped container ends with event end', async () => {
-    const sse = await openSse(`/api/containers/${WEB}/logs?follow=1&tail=0`);
+    const sse = await follow(`/api/containers/${WEB}/logs?follow=1&tail=0`);
     const stopped = await post(`/api/containers/${WEB}/stop`, { confirm: WEB }).expect(202);
     expect(stopped.body).toMatchObject({ action: 'stop', state: 'exited', changed: true });
     expect(await state(ids.web)).toBe('exited');
@@ -357,7 +312,7 @@ describe('containers API on a real (private) dockerd', () => {
     expect(stats.cpuPercent).toBe(0);
 
     // the container did not come back within the re-attach window: the stream ends
-    await waitFor(() => sse.ended() || undefined, { timeoutMs: 30_000, what: 'the follow to end' });
+    await waitFor(() => sse.isEnded || undefined, { timeoutMs: 30_000, what: 'the follow to end' });
     expect(sse.events.at(-1)).toEqual({ event: 'end', data: JSON.stringify({ reason: 'stopped' }) });
 
     const started = await post(`/api/containers/${WEB}/start`, { confirm: WEB }).expect(202);

@@ -14,6 +14,8 @@ export interface SseClient {
   readonly events: SseEvent[];
   /** Resolves when the server ends the stream. */
   readonly ended: Promise<void>;
+  /** Whether the stream has ended, now. */
+  readonly isEnded: boolean;
   close(): void;
 }
 
@@ -28,10 +30,13 @@ export function openSse(url: string, cookie: string, lastEventId?: string): Prom
       const events: SseEvent[] = [];
       let buffer = '';
       response.setEncoding('utf8');
+      let isEnded = false;
       const ended = new Promise<void>((done) => {
         response.on('end', done);
         response.on('close', done);
         response.on('error', () => done());
+      }).then(() => {
+        isEnded = true;
       });
       response.on('data', (chunk: string) => {
         buffer += chunk;
@@ -47,6 +52,9 @@ export function openSse(url: string, cookie: string, lastEventId?: string): Prom
         headers: response.headers,
         events,
         ended,
+        get isEnded() {
+          return isEnded;
+        },
         close: () => {
           req.destroy();
           response.destroy();
