@@ -133,6 +133,7 @@ describe('GET /api/archive/search', () => {
     ['before=not-a-cursor', 'before'],
     ['beforeBrokerId=1-0', 'channel'],
     ['beforeBrokerId=' + encodeURIComponent("1' OR 1=1"), 'beforeBrokerId'],
+    ['beforeBrokerId=1-0&beforeChannel=' + encodeURIComponent("logs' OR 1=1"), 'beforeChannel'],
     ['sort=ts', 'sort'],
   ])('%s: 400 naming %s', async (query, field) => {
     const answer = await get(`/api/archive/search?${query}`);
@@ -153,6 +154,21 @@ describe('GET /api/archive/search', () => {
     const expected = newestFirst()
       .filter((w) => w.channel === pivot.channel && Date.parse(w.envelope.ts) < Date.parse(pivot.envelope.ts))
       .slice(0, 3);
+    expect(bodyOf<{ records: RecordView[] }>(answer).records.map((r) => r.id)).toEqual(
+      expected.map((w) => w.envelope.id),
+    );
+  });
+
+  test('beforeChannel continues below a live entry across every channel (the live view joins the archive)', async () => {
+    const pivot = written[30]!;
+    const answer = await get(
+      `/api/archive/search?beforeChannel=${pivot.channel}&beforeBrokerId=${pivot.brokerId}&limit=5`,
+    );
+    expect(answer.status).toBe(200);
+    const expected = newestFirst()
+      .filter((w) => Date.parse(w.envelope.ts) < Date.parse(pivot.envelope.ts))
+      .slice(0, 5);
+    expect(new Set(expected.map((w) => w.channel)).size).toBeGreaterThan(1);
     expect(bodyOf<{ records: RecordView[] }>(answer).records.map((r) => r.id)).toEqual(
       expected.map((w) => w.envelope.id),
     );

@@ -29,6 +29,11 @@ const searchSchema = z.strictObject({
   before: z.string().max(1024).optional(),
   /** Start below this broker id of `channel` (the live view's oldest line). */
   beforeBrokerId: z.string().min(1).max(64).optional(),
+  /**
+   * The channel `beforeBrokerId` belongs to, when the search itself spans every channel (a live
+   * view of several channels continuing into the archive). Default: `channel`. Does not filter.
+   */
+  beforeChannel: NAME.optional(),
 });
 
 const countSchema = z.strictObject({
@@ -147,14 +152,19 @@ async function resolveBefore(
   if (query.beforeBrokerId === undefined) {
     return undefined;
   }
-  if (!query.channel) {
+  const channel = query.beforeChannel ?? query.channel;
+  if (!channel) {
     throw new ArchiveQueryError([
-      { field: 'channel', rule: 'required', message: 'required with beforeBrokerId (broker ids are per channel)' },
+      {
+        field: 'channel',
+        rule: 'required',
+        message: 'required with beforeBrokerId, or beforeChannel (broker ids are per channel)',
+      },
     ]);
   }
   const rows = await conn.query<{ tk: string }>(
     `SELECT tk FROM ${MESSAGE_CLASS} WHERE channel = :channel AND brokerId = :brokerId`,
-    { channel: query.channel, brokerId: query.beforeBrokerId },
+    { channel, brokerId: query.beforeBrokerId },
   );
   if (rows[0]) {
     return rows[0].tk;

@@ -74,6 +74,20 @@ describe('archive search', () => {
     expect(ids(below.records)).toEqual(expected((i) => i >= 145 && i < 150));
   });
 
+  it('starts below a broker id of one channel while listing every channel (beforeChannel)', async () => {
+    // far from the other tests' time ranges, so their counts are unchanged
+    const far = 10_000_000;
+    const rows = [input(far), input(far + 1, {}, 'events'), input(far + 2), input(far + 3, {}, 'events')];
+    expect((await archive().write(rows)).stored).toBe(4);
+    const window = { from: at(far), to: at(far + 10) };
+    const pivot = rows[2]!;
+    const below = await archive().search({ ...window, beforeChannel: 'logs', beforeBrokerId: pivot.brokerId });
+    expect(ids(below.records)).toEqual([rows[1]!.envelope.id, rows[0]!.envelope.id]);
+    // `channel` names the pivot's channel too, but filters
+    const logsOnly = await archive().search({ ...window, channel: 'logs', beforeBrokerId: pivot.brokerId });
+    expect(ids(logsOnly.records)).toEqual([rows[0]!.envelope.id]);
+  });
+
   it('finds words in the message, all of them, whatever their case', async () => {
     expect((await archive().search({ text: 'DISK' })).records.map((r) => r.message)).toEqual(['disk full on /var/lib']);
     expect((await archive().search({ text: 'card payment' })).records).toHaveLength(1);

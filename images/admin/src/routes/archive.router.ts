@@ -27,11 +27,13 @@ const searchQuery = z
     limit: queryInt(1, 1000).optional(),
     before: z.string().min(1).max(1024).optional(),
     beforeBrokerId: entryId.optional(),
+    /** The channel of `beforeBrokerId` when the search spans every channel (does not filter). */
+    beforeChannel: channelName.optional(),
   })
-  .refine((query) => query.beforeBrokerId === undefined || query.channel !== undefined, {
-    message: 'beforeBrokerId needs channel',
-    path: ['channel'],
-  });
+  .refine(
+    (query) => query.beforeBrokerId === undefined || query.channel !== undefined || query.beforeChannel !== undefined,
+    { message: 'beforeBrokerId needs channel or beforeChannel', path: ['channel'] },
+  );
 
 const countsQuery = z.strictObject({
   ...filters,

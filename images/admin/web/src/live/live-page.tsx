@@ -170,13 +170,14 @@ export function LivePage() {
     s.loadingHistory = true;
     setHistory({ loading: true, done: false });
     try {
-      // the first page: every channel up to the oldest line's time (beforeBrokerId would need its
-      // channel and so leave out the others); the lines already here are dropped as duplicates
+      // the first page: every channel, strictly below the oldest line (its broker id is the cursor;
+      // beforeChannel names its channel without filtering on it); then the archive's own cursor
       const oldest = buffer.oldest();
-      const upTo = oldest ? new Date(Date.parse(oldest.envelope.ts) + 1) : new Date();
       const params = s.historyCursor
         ? { before: s.historyCursor, limit: HISTORY_PAGE }
-        : { to: upTo.toISOString(), limit: HISTORY_PAGE };
+        : oldest
+          ? { beforeBrokerId: oldest.id, beforeChannel: oldest.channel, limit: HISTORY_PAGE }
+          : { to: new Date().toISOString(), limit: HISTORY_PAGE };
       const page = await api<SearchPage>(`/api/archive/search${query(params)}`);
       s.historyCursor = page.next ?? undefined;
       const older = page.records.map(entryOfRecord).reverse();
