@@ -87,15 +87,22 @@ export async function startArchiverProcess(
     },
   };
   if (options.waitReady ?? true) {
-    await waitFor(
-      async () => {
-        if (proc.exitCode !== null) {
-          throw new Error(`log-archiver exited at start: ${output}`);
-        }
-        return handle.ready();
-      },
-      { timeoutMs: 60_000, what: 'log-archiver ready', failFast: true },
-    );
+    try {
+      await waitFor(
+        async () => {
+          if (proc.exitCode !== null) {
+            throw new Error(`log-archiver exited at start: ${output}`);
+          }
+          return handle.ready();
+        },
+        { timeoutMs: 60_000, what: 'log-archiver ready', failFast: true },
+      );
+    } catch (error) {
+      // the caller never gets the handle, so nobody else could stop it: a process left running
+      // keeps jest from exiting
+      await handle.kill('SIGKILL');
+      throw new Error(`${(error as Error).message}; its output:\n${output.slice(-4000)}`, { cause: error });
+    }
   }
   return handle;
 }
