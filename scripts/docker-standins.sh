@@ -28,17 +28,12 @@ say() { printf 'docker-standins: %s\n' "$*" >&2; }
 # --- the tags: canonical images of the services compose starts by default, and the node base ------
 node_version=${MUPETS_NODE_VERSION:-24}
 compose_images() {
-  # `config` resolves every variable; services with build: are ours, profiled ones are opt-in (kafka,
-  # which has no stand-in recipe)
-  MUPETS_SECRETS_DIR=${MUPETS_SECRETS_DIR:-/nonexistent} docker-compose -f "$1" config |
-    awk '
-      /^[a-z]/ { section = $1 }
-      section != "services:" { next }
-      /^  [a-z0-9-]+:$/ { if (img != "" && !built && !profiled) print img; img = ""; built = 0; profiled = 0; next }
-      /^    image: / { img = $2 }
-      /^    build:/ { built = 1 }
-      /^    profiles:/ { profiled = 1 }
-      END { if (img != "" && !built && !profiled) print img }
+  # `config` resolves every variable; every profile is included (kafka is opt-in for users, but the
+  # e2e runs it); services with build: are ours and never pulled
+  MUPETS_SECRETS_DIR=${MUPETS_SECRETS_DIR:-/nonexistent} docker compose -f "$1" --profile '*' config --format json |
+    node -e '
+      const services = JSON.parse(require("fs").readFileSync(0, "utf8")).services;
+      for (const s of Object.values(services)) if (s.image && !s.build) console.log(s.image);
     '
 }
 
@@ -53,8 +48,8 @@ tags() {
 }
 
 if [ "${1:-}" = --tags ]; then
-  command -v docker-compose >/dev/null || {
-    say "docker-compose is not installed"
+  docker compose version >/dev/null 2>&1 || {
+    say "docker compose (v2) is not installed"
     exit 1
   }
   tags
