@@ -2,7 +2,7 @@
 /**
  * Jest 29 runs test code as CommonJS in its own module runtime, which cannot load an ES module.
  * The Kafka client (`@platformatic/kafka`) and two of its own dependencies ship as ES modules only:
- * Node 20.19+ loads them with `require()` natively (services, benches and spawned test fixtures do
+ * Node (20.19 and later, so every Node this project runs on) loads them with `require()` natively (services, benches and spawned test fixtures do
  * exactly that), but inside jest they are transpiled to CommonJS here, with TypeScript's transpiler.
  * Two ES-module idioms have no CommonJS form, so they are rewritten first: `import.meta.url`, and a
  * module-level `const require = createRequire(...)` (in CommonJS `require` is already declared; in an

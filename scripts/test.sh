@@ -34,12 +34,21 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
-# 20.19: the first Node 20 that require()s an ES module (the Kafka client ships only as one)
-node_ok=$(node -p 'const [a, b] = process.versions.node.split(".").map(Number); a > 20 || (a === 20 && b >= 19)' 2>/dev/null || echo false)
-if [ "$node_ok" != true ]; then
-  echo "Node.js 20.19 or newer is needed (found: $(node --version 2>/dev/null || echo none))" >&2
-  exit 1
+# Node.js 22.22 or newer (the Kafka client's floor); the project targets Node 24 LTS, what its images
+# run. An older machine node gets the official Node 24 build from the npm registry, cached outside the
+# repository (scripts/fetch-node.sh), first on PATH for everything below.
+node_ok() { node -p 'const [a, b] = process.versions.node.split(".").map(Number); a > 22 || (a === 22 && b >= 22)' 2>/dev/null || echo false; }
+if [ "$(node_ok)" != true ]; then
+  command -v npm >/dev/null || {
+    echo "Node.js 22.22 or newer is needed (found: none, and no npm to fetch it with)" >&2
+    exit 1
+  }
+  say "node $(node --version 2>/dev/null || echo none) is too old: using the official Node 24 build"
+  PATH="$(./scripts/fetch-node.sh):$PATH"
+  export PATH
 fi
+say "toolchain"
+echo "node $(node --version), npm $(npm --version)"
 
 # --- npm dependencies (again only when the lockfile changed) ---------------------------------
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -79,6 +88,7 @@ fi
 if [ "$e2e" = 0 ]; then
   echo "docker e2e: SKIPPED (MUPETS_E2E_DOCKER=0)"
 elif docker_ready; then
+  echo "docker engine $(docker version --format '{{.Server.Version}}'), $(docker compose version)"
   ./scripts/e2e-docker.sh || status=1
 elif [ "$e2e" = 1 ]; then
   echo "docker e2e: FAILED to start: no Docker engine with 'docker compose' answers (MUPETS_E2E_DOCKER=1)" >&2
