@@ -164,6 +164,7 @@ class KafkaBroker implements Broker {
         onFull: options.onBufferFull ?? 'reject',
         batchSize: positiveInteger('publishBatchSize', options.publishBatchSize, 5000),
         maxBatchBytes: MAX_REQUEST_BYTES,
+        maxInFlight: 4,
       },
     );
   }

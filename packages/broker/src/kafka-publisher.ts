@@ -15,6 +15,8 @@ export interface KafkaPublisherOptions {
   batchSize: number;
   /** Bytes per produce request, kept under the broker's 1 MiB record-batch limit (`message.max.bytes`). */
   maxBatchBytes: number;
+  /** Produce requests in flight at once (Kafka keeps an idempotent producer's order for up to 5). */
+  maxInFlight: number;
 }
 
 /** One message ready for Kafka: the serialized envelope, keyed by its source service. */
@@ -42,6 +44,8 @@ interface Waiter {
 
 interface Attempt {
   readonly batch: Pending[];
+  /** The producer that sends it; a failure drops that producer, not a newer one. */
+  producer?: Producer;
   /** Messages of the batch whose callers still wait (not rejected by their deadline). */
   live: number;
   expiryTimer?: NodeJS.Timeout;
@@ -105,10 +109,10 @@ export function partitionFor(key: Buffer, partitions: number): number {
 
 /**
  * A bounded queue in front of one idempotent producer (acks=all). Messages published in the same
- * tick go out together; one produce request is in flight at a time, because the client numbers an
- * idempotent producer's batches when it builds a request and only counts them when the reply
- * arrives: two requests in flight to one partition would carry the same sequence numbers, and Kafka
- * would take the second for a duplicate of the first and drop it. While Kafka is down the client
+ * tick go out together; up to `maxInFlight` produce requests are in flight at once (the 1.x client
+ * numbered an idempotent producer's batches wrongly with two requests in flight to a partition, so
+ * this publisher used to send one at a time: test/kafka-client-inflight.test.ts checks the client's
+ * 2.x keeps every message of concurrent requests). While Kafka is down the client
  * resends the request (same producer id and sequence, so Kafka stores it once) for as long as it
  * takes; a message whose deadline passes meanwhile is rejected with BrokerUnavailableError ("not
  * stored, or not confirmed": the request may still land later), queued ones as well. A request that
@@ -123,7 +127,7 @@ export class KafkaPublisher {
   private seq = 0;
   private scheduled = false;
   private closed = false;
-  private attempt: Attempt | undefined;
+  private readonly attempts = new Set<Attempt>();
   private producer: Producer | undefined;
   private readonly waiters: Waiter[] = [];
   private readonly holds = new Set<Promise<unknown>>();
@@ -149,7 +153,11 @@ export class KafkaPublisher {
 
   /** Queued plus in flight. */
   get buffered(): number {
-    return this.queue.length - this.head + (this.attempt?.live ?? 0) + this.reserved;
+    let live = 0;
+    for (const attempt of this.attempts) {
+      live += attempt.live;
+    }
+    return this.queue.length - this.head + live + this.reserved;
   }
 
   /** Queues messages; resolves with their ids once Kafka stored every one of them. */
@@ -238,9 +246,9 @@ export class KafkaPublisher {
 
   /** Rejects everything queued and in flight, and drops the producer (the end of `close()`). */
   async abort(error: Error): Promise<void> {
-    const attempt = this.attempt;
-    this.attempt = undefined;
-    if (attempt) {
+    const attempts = [...this.attempts];
+    this.attempts.clear();
+    for (const attempt of attempts) {
       clearTimeout(attempt.expiryTimer);
       attempt.live = 0;
       attempt.batch.forEach((item) => fail(item, error));
@@ -298,35 +306,40 @@ export class KafkaPublisher {
   }
 
   private pump(): void {
-    if (this.attempt || this.retryTimer || this.holds.size > 0 || this.head >= this.queue.length) {
-      return;
-    }
-    let end = this.head;
-    let bytes = 0;
-    while (end < this.queue.length && end - this.head < this.options.batchSize) {
-      const item = this.queue[end]!;
-      const size = item.key.length + item.value.length + RECORD_OVERHEAD;
-      if (end > this.head && bytes + size > this.maxBatchBytes) {
-        break;
+    while (
+      this.attempts.size < this.options.maxInFlight &&
+      !this.retryTimer &&
+      this.holds.size === 0 &&
+      this.head < this.queue.length
+    ) {
+      let end = this.head;
+      let bytes = 0;
+      while (end < this.queue.length && end - this.head < this.options.batchSize) {
+        const item = this.queue[end]!;
+        const size = item.key.length + item.value.length + RECORD_OVERHEAD;
+        if (end > this.head && bytes + size > this.maxBatchBytes) {
+          break;
+        }
+        bytes += size;
+        end++;
       }
-      bytes += size;
-      end++;
+      const batch = this.queue.slice(this.head, end);
+      this.head = end;
+      this.compact();
+      void this.send(batch);
     }
-    const batch = this.queue.slice(this.head, end);
-    this.head = end;
-    this.compact();
-    void this.send(batch);
   }
 
   private async send(batch: Pending[]): Promise<void> {
     const attempt: Attempt = { batch, live: batch.length };
-    this.attempt = attempt;
+    this.attempts.add(attempt);
     this.startSweep();
     this.armExpiry(attempt);
     try {
       const partitions = await this.partitionsOf(batch);
       this.producer ??= this.deps.createProducer();
-      const result = await this.producer.send({
+      attempt.producer = this.producer;
+      const result = await attempt.producer.send({
         messages: batch.map((item, i) => ({
           topic: item.topic,
           partition: partitions[i],
@@ -334,21 +347,21 @@ export class KafkaPublisher {
           value: item.value,
         })),
       });
-      if (this.attempt === attempt) {
+      if (this.attempts.has(attempt)) {
         this.settle(batch, partitions, result);
         this.failedSends = 0;
       }
     } catch (error) {
-      if (this.attempt === attempt) {
+      if (this.attempts.has(attempt)) {
         this.failed(
+          attempt,
           batch.filter((item) => !item.done),
           error,
         );
       }
     } finally {
       clearTimeout(attempt.expiryTimer);
-      if (this.attempt === attempt) {
-        this.attempt = undefined;
+      if (this.attempts.delete(attempt)) {
         this.afterSend();
       }
     }
@@ -417,9 +430,12 @@ export class KafkaPublisher {
     }
   }
 
-  private failed(batch: Pending[], error: unknown): void {
-    // the failed request's sequence numbers may or may not be stored: never reuse them
-    void this.dropProducer();
+  private failed(attempt: Attempt, batch: Pending[], error: unknown): void {
+    // the failed request's sequence numbers may or may not be stored: never reuse them (the other
+    // requests in flight on that producer fail with it and are sent again too: twice, never zero times)
+    if (attempt.producer === undefined || attempt.producer === this.producer) {
+      void this.dropProducer();
+    }
     if (isTooLarge(error) && batch.length > 1 && this.maxBatchBytes > MIN_BATCH_BYTES) {
       this.maxBatchBytes = Math.max(MIN_BATCH_BYTES, Math.floor(this.maxBatchBytes / 2));
       this.deps.logger.warn('kafka refused a request as too large; sending smaller ones', {
@@ -501,7 +517,7 @@ export class KafkaPublisher {
     this.sweepTimer = undefined;
   }
 
-  /** Rejects queued messages (the in-flight request has its own timer) whose deadline passed. */
+  /** Rejects queued messages (each request in flight has its own timer) whose deadline passed. */
   private rejectExpired(): void {
     const now = performance.now();
     const keep: Pending[] = [];
