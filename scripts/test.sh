@@ -16,6 +16,8 @@ need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v java >/dev/null || need+=(openjdk-17-jre-headless)
 command -v curl >/dev/null || need+=(curl)
+# docs/wire-format.md's Python example runs with Debian's python3 and its redis module (the doc test)
+/usr/bin/python3 -c 'import redis' >/dev/null 2>&1 || need+=(python3-redis)
 # the admin's containers tests run a private dockerd (as root: own socket and data root, never the
 # host's daemon) and a FROM-scratch image of Debian's static busybox
 command -v dockerd >/dev/null || need+=(docker.io)

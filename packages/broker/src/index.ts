@@ -28,6 +28,7 @@ export {
   type Level,
   type MessageInput,
 } from './envelope.schema';
+export { completeEnvelope, entryEnvelopeId, ENTRY_ID_NAMESPACE, type EntryPosition } from './envelope-completion';
 export {
   BrokerError,
   BrokerBackpressureError,

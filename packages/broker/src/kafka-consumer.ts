@@ -495,7 +495,7 @@ export class KafkaStreamConsumer implements Consumer {
     const byId = new Map<string, Item>();
     for (const item of items) {
       const id = kafkaId(item.record.partition, item.record.offset);
-      const parsed = parseRecord(item.record.value);
+      const parsed = parseRecord(item.record, { topic: this.ctx.topic, channel: this.channel });
       if (!parsed.ok) {
         await this.deadLetter(item, id, item.deliveries, parsed.error, { fields: parsed.fields });
       } else if (item.deliveries > this.options.maxDeliveries) {

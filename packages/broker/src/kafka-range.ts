@@ -70,7 +70,7 @@ export async function readKafkaRange(ctx: KafkaRangeContext, range: ResolvedRang
       break;
     }
     const id = kafkaId(record.partition, record.offset);
-    const parsed = parseRecord(record.value);
+    const parsed = parseRecord(record, ctx);
     if (parsed.ok) {
       entries.push({ id, channel: ctx.channel, envelope: parsed.envelope });
     } else {

@@ -1,6 +1,8 @@
 import type { fetchV17 } from '@platformatic/kafka';
-import { type Envelope, validateEnvelope } from './envelope.schema';
+import { completeEnvelope } from './envelope-completion';
+import type { Envelope } from './envelope.schema';
 import { EnvelopeValidationError } from './errors';
+import { kafkaId } from './kafka-id';
 
 /** One record read from a partition. */
 export interface KafkaRecordEntry {
@@ -62,8 +64,18 @@ export type ParsedRecord =
   | { readonly ok: true; readonly envelope: Envelope }
   | { readonly ok: false; readonly fields: string[]; readonly error: Error };
 
-/** Reads an envelope back from a record's value; a malformed record is reported, never thrown. */
-export function parseRecord(value: Buffer | null): ParsedRecord {
+/** The topic a record was read from, and its channel. */
+export interface TopicOrigin {
+  readonly topic: string;
+  readonly channel: string;
+}
+
+/**
+ * Reads an envelope back from a record's value, completing a minimal one (completeEnvelope: its time
+ * is the record timestamp); a malformed record is reported, never thrown.
+ */
+export function parseRecord(record: KafkaRecordEntry, origin: TopicOrigin): ParsedRecord {
+  const { value } = record;
   if (!value) {
     return { ok: false, fields: [], error: new Error('record has no value') };
   }
@@ -76,7 +88,13 @@ export function parseRecord(value: Buffer | null): ParsedRecord {
     return { ok: false, fields, error: new Error(`record is not valid JSON: ${(error as Error).message}`) };
   }
   try {
-    return { ok: true, envelope: validateEnvelope(parsed) };
+    const position = {
+      stream: origin.topic,
+      channel: origin.channel,
+      brokerId: kafkaId(record.partition, record.offset),
+      timeMs: record.timestamp,
+    };
+    return { ok: true, envelope: completeEnvelope(parsed, position) };
   } catch (error) {
     return { ok: false, fields, error: error instanceof EnvelopeValidationError ? error : (error as Error) };
   }

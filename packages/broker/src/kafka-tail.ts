@@ -76,7 +76,7 @@ export function openKafkaTail(ctx: KafkaTailContext, options: TailOptions = {}, 
         }
         for (const record of records) {
           const id = kafkaId(record.partition, record.offset);
-          const parsed = parseRecord(record.value);
+          const parsed = parseRecord(record, ctx);
           if (parsed.ok) {
             yield { id, channel: ctx.channel, envelope: parsed.envelope };
           } else {

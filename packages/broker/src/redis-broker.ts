@@ -206,7 +206,7 @@ class RedisBroker implements Broker {
     ) as RawEntry[];
     const entries: StreamEntry[] = [];
     for (const row of rows) {
-      const parsed = parseEntry(row);
+      const parsed = parseEntry(row, { key, channel });
       if (parsed.ok) {
         entries.push({ id: parsed.id, channel, envelope: parsed.envelope });
       } else {

@@ -214,7 +214,7 @@ export class StreamConsumer implements Consumer {
   private async process(items: Array<{ entry: RawEntry; deliveries: number }>): Promise<void> {
     const good: Delivery[] = [];
     for (const { entry, deliveries } of items) {
-      const parsed = parseEntry(entry);
+      const parsed = parseEntry(entry, { key: this.key, channel: this.channel });
       if (!parsed.ok) {
         await this.deadLetter(parsed.id, deliveries, parsed.error, { fields: parsed.fields });
       } else if (deliveries > this.options.maxDeliveries) {

@@ -1,5 +1,7 @@
-import { type Envelope, validateEnvelope } from './envelope.schema';
+import { completeEnvelope } from './envelope-completion';
+import type { Envelope } from './envelope.schema';
 import { EnvelopeValidationError } from './errors';
+import { streamIdTime } from './stream-id';
 
 /** The single stream field that holds the envelope's JSON. */
 export const ENVELOPE_FIELD = 'e';
@@ -10,8 +12,17 @@ export type ParsedEntry =
   | { readonly ok: true; readonly id: string; readonly envelope: Envelope }
   | { readonly ok: false; readonly id: string; readonly fields: string[] | null; readonly error: Error };
 
-/** Reads an envelope back from a stream entry; a malformed entry is reported, never thrown. */
-export function parseEntry([id, fields]: RawEntry): ParsedEntry {
+/** The stream an entry was read from: its key (prefix included) and its channel. */
+export interface StreamOrigin {
+  readonly key: string;
+  readonly channel: string;
+}
+
+/**
+ * Reads an envelope back from a stream entry, completing a minimal one (completeEnvelope: its time
+ * is the id's milliseconds); a malformed entry is reported, never thrown.
+ */
+export function parseEntry([id, fields]: RawEntry, origin: StreamOrigin): ParsedEntry {
   if (!fields) {
     return { ok: false, id, fields, error: new Error('entry was deleted from the stream') };
   }
@@ -32,7 +43,8 @@ export function parseEntry([id, fields]: RawEntry): ParsedEntry {
     return { ok: false, id, fields, error: new Error(`entry is not valid JSON: ${(error as Error).message}`) };
   }
   try {
-    return { ok: true, id, envelope: validateEnvelope(value) };
+    const position = { stream: origin.key, channel: origin.channel, brokerId: id, timeMs: streamIdTime(id) };
+    return { ok: true, id, envelope: completeEnvelope(value, position) };
   } catch (error) {
     return { ok: false, id, fields, error: error instanceof EnvelopeValidationError ? error : (error as Error) };
   }

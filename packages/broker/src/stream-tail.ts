@@ -59,7 +59,7 @@ export function openTail(
         }
         for (const raw of entriesOf(reply)) {
           cursor = raw[0];
-          const parsed = parseEntry(raw);
+          const parsed = parseEntry(raw, { key, channel });
           if (parsed.ok) {
             yield { id: parsed.id, channel, envelope: parsed.envelope };
           } else {

@@ -6,6 +6,7 @@ export {
   startKafkaServer,
   assertKafkaInstalled,
   kafkaLibsDir,
+  writeKafkaToolScripts,
   KAFKA_VERSION,
   type KafkaServer,
   type KafkaServerOptions,

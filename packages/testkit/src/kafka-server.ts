@@ -1,6 +1,6 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +66,30 @@ export function assertKafkaInstalled(env: NodeJS.ProcessEnv = process.env): stri
     throw new Error(`the Kafka ${KAFKA_VERSION} jars are not in ${libs}: run \`./scripts/fetch-kafka.sh\``);
   }
   return libs;
+}
+
+/** The command-line tools of the Kafka distribution's `bin/` that tests run, by script name. */
+const KAFKA_TOOLS: Readonly<Record<string, string>> = {
+  'kafka-console-producer.sh': 'org.apache.kafka.tools.ConsoleProducer',
+  'kafka-topics.sh': 'org.apache.kafka.tools.TopicCommand',
+};
+
+/**
+ * Writes into `dir` shell scripts named as in the Kafka distribution's `bin/`
+ * (`kafka-console-producer.sh`, `kafka-topics.sh`) that run those tools from the cached jars, so a
+ * test can put `dir` on PATH and run documented commands as they are written.
+ */
+export function writeKafkaToolScripts(dir: string): void {
+  const libs = assertKafkaInstalled();
+  for (const [script, mainClass] of Object.entries(KAFKA_TOOLS)) {
+    const path = join(dir, script);
+    // quiet: the tools' own log goes to a log4j2 config that shows warnings and errors only
+    writeFileSync(
+      path,
+      `#!/bin/sh\nexec java -Xmx256m -Dlog4j2.level=warn -cp '${join(libs, '*')}' ${mainClass} "$@"\n`,
+    );
+    chmodSync(path, 0o755);
+  }
 }
 
 /** A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (what `kafka-storage random-uuid` prints). */
