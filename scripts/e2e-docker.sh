@@ -11,28 +11,37 @@
 #       is restarted (SIGTERM) and killed (SIGKILL), and checks that none is lost; `down -v` must
 #       leave nothing.
 # dev:  starts docker-compose.dev.yml on a copy of the working tree (the repository itself is never
-#       edited), logs in to the admin with its first-run password, changes mounted source files of the
-#       log-archiver and of the admin and checks that each service restarts and runs (serves) the
-#       change inside the same container, from the same image.
+#       edited) with 127.0.0.1:6379 taken by another server (as on many developer machines) and no
+#       port settings but the admin's, logs in to the admin with its first-run password, changes
+#       mounted source files of the log-archiver and of the admin and checks that each service restarts
+#       and runs (serves) the change inside the same container, from the same image.
+# kafka: the dev stack again with `--profile kafka` and MUPETS_BROKER=kafka: an event submitted through
+#       the admin is read back from the archive; envelopes sent with Kafka's own console producer are
+#       archived exactly once while the log-archiver is killed (SIGKILL) and restarted.
 # Prints its measurements (build time, image size over the node base, start-up times) at the end.
 #
-# Needs docker with `docker compose` (v2, or docker-compose 1.29 behind the plugin shim) and the
-# canonical images (pullable, or local stand-ins). Uses its own compose projects and free 127.0.0.1
+# Needs Docker Engine with Compose v2 (2.20 or newer) and the canonical images (pullable, or local
+# stand-ins). Uses its own compose projects and free 127.0.0.1
 # ports, refuses to touch a project that already exists, and removes both when done (images stay).
 #
-# Environment: E2E_PROD_PROJECT (mupetsprod), E2E_DEV_PROJECT (mupetsdev), E2E_MESSAGES (200),
-# E2E_TIMEOUT seconds per wait (240), E2E_MAX_IMAGE_GROWTH_MB (60).
+# Environment: E2E_PROD_PROJECT (mupetsprod), E2E_DEV_PROJECT (mupetsdev), E2E_KAFKA_PROJECT
+# (mupetskafka), E2E_MESSAGES (200),
+# E2E_TIMEOUT seconds per wait (240), E2E_MAX_IMAGE_GROWTH_MB (60), E2E_PARTS (which parts run:
+# "prod dev kafka", the default, or any of them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 PROD=${E2E_PROD_PROJECT:-mupetsprod}
 DEV=${E2E_DEV_PROJECT:-mupetsdev}
+KAFKA=${E2E_KAFKA_PROJECT:-mupetskafka}
 MESSAGES=${E2E_MESSAGES:-200}
 TIMEOUT=${E2E_TIMEOUT:-240}
 MAX_GROWTH_MB=${E2E_MAX_IMAGE_GROWTH_MB:-60}
 NODE_VERSION=${MUPETS_NODE_VERSION:-24}
 RUN=$(date +%s)-$$
+PARTS=" ${E2E_PARTS:-prod dev kafka} "
+want() { [[ "$PARTS" == *" $1 "* ]]; }
 
 say() { printf '\n== %s\n' "$*"; }
 info() { printf '   %s\n' "$*"; }
@@ -50,7 +59,7 @@ figure() {
 command -v curl >/dev/null || fail "curl is not installed"
 
 command -v docker >/dev/null || fail "docker is not installed"
-docker compose version >/dev/null 2>&1 || fail "'docker compose' is not available"
+docker compose version >/dev/null 2>&1 || fail "'docker compose' (Compose v2) is not available"
 docker info >/dev/null 2>&1 || fail "the Docker engine does not answer"
 # a local engine whose default bridge interface is gone cannot run a build step (RUN): say why up front
 if [ -z "${DOCKER_HOST:-}" ] && command -v ip >/dev/null; then
@@ -63,6 +72,7 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/mupets-e2e.XXXXXX")
 prod() { docker compose -f "$root/docker-compose.prod.yml" -p "$PROD" "$@"; }
 dev() { docker compose -f "$work/repo/docker-compose.dev.yml" -p "$DEV" "$@"; }
+kdev() { MUPETS_BROKER=kafka docker compose -f "$work/repo/docker-compose.dev.yml" -p "$KAFKA" --profile kafka "$@"; }
 started=()
 
 cleanup() {
@@ -71,7 +81,9 @@ cleanup() {
   for p in "${started[@]}"; do
     if [ "$p" = prod ]; then prod down -v --remove-orphans >/dev/null 2>&1; fi
     if [ "$p" = dev ]; then dev down -v --remove-orphans >/dev/null 2>&1; fi
+    if [ "$p" = kafka ]; then kdev down -v --remove-orphans >/dev/null 2>&1; fi
   done
+  [ -z "${port_holder:-}" ] || kill "$port_holder" 2>/dev/null
   rm -rf "$work"
   exit $rc
 }
@@ -84,9 +96,9 @@ project_resources() {
   docker volume ls -q --filter "label=com.docker.compose.project=$1"
   docker network ls -q --filter "label=com.docker.compose.project=$1"
 }
-for p in "$PROD" "$DEV"; do
+for p in "$PROD" "$DEV" "$KAFKA"; do
   [ -z "$(project_resources "$p")" ] ||
-    fail "compose project '$p' already has containers, volumes or networks; remove it or set E2E_PROD_PROJECT / E2E_DEV_PROJECT"
+    fail "compose project '$p' already has containers, volumes or networks; remove it or set E2E_PROD_PROJECT / E2E_DEV_PROJECT / E2E_KAFKA_PROJECT"
 done
 
 free_port() {
@@ -136,11 +148,14 @@ publish() {
   [ "$n" -eq $((to - from + 1)) ] || fail "XADD stored $n of $((to - from + 1)): $(grep -v -E '^[0-9]+-[0-9]+$' <<<"$out" | head -3)"
 }
 
-# archived SERVICE_TAG: how many records OrientDB holds for it (HTTP API, inside the orientdb container)
+# the compose function (prod, dev, kdev) whose stack archived and wait_archived look at
+stack=prod
+# archived SERVICE_TAG: how many records OrientDB holds for it (HTTP API, inside the orientdb container;
+# the password is the prod secret file, or the dev container's environment)
 archived() {
   local out
   # shellcheck disable=SC2016 # expanded by the container's shell: the password never leaves it
-  out=$(prod exec -T orientdb sh -c 'curl -fsS -u "root:$(cat /run/secrets/orientdb_root_password)" "$0"' \
+  out=$("$stack" exec -T orientdb sh -c 'curl -fsS -u "root:$(cat /run/secrets/orientdb_root_password 2>/dev/null || printf %s "$ORIENTDB_ROOT_PASSWORD")" "$0"' \
     "http://127.0.0.1:2480/query/mupets/sql/select%20count(*)%20as%20n%20from%20Message%20where%20service%20%3D%20%27$1%27") ||
     return 1
   sed -n 's/.*"n": *\([0-9]*\).*/\1/p' <<<"$out" | head -n 1
@@ -154,8 +169,8 @@ wait_archived() {
     [ "$n" = "$2" ] && return 0
     if [ -n "$n" ] && [ "$n" -gt "$2" ]; then fail "OrientDB holds $n records of $1, more than the $2 published"; fi
     if [ "$(date +%s)" -ge $end ]; then
-      docker exec "$redis_id" redis-cli XINFO GROUPS mupets:logs >&2 || true
-      prod logs --no-color --tail 40 log-archiver >&2 || true
+      [ "$stack" = kdev ] || docker exec "$redis_id" redis-cli XINFO GROUPS mupets:logs >&2 || true
+      "$stack" logs --no-color --tail 40 log-archiver >&2 || true
       fail "OrientDB holds ${n:-?} of the $2 messages of $1 after ${TIMEOUT}s"
     fi
     sleep 0.5
@@ -279,6 +294,7 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------------
+if want prod; then
 say "prod: build"
 export MUPETS_TAG=e2e MUPETS_REVISION=e2e-$RUN
 export MUPETS_ORIENTDB_MEMORY="-Xms256m -Xmx1g" ARCHIVER_MIN_IDLE_MS=5000 # reclaim a killed consumer's entries soon
@@ -291,7 +307,7 @@ figure "prod build time (s)" "$(since "$t")"
 base=$(docker image inspect -f '{{.Size}}' "node:$NODE_VERSION-bookworm-slim")
 figure "node:$NODE_VERSION-bookworm-slim base (MB)" "$((base / 1000000))"
 for service in log-archiver admin; do
-  image="${MUPETS_REGISTRY:-mupets}/$service:e2e"
+  image="${MUPETS_REGISTRY:-localhost/mupets}/$service:e2e"
   size=$(docker image inspect -f '{{.Size}}' "$image")
   growth=$(((size - base) / 1000000))
   figure "prod image $image (MB)" "$((size / 1000000))"
@@ -307,11 +323,12 @@ export MUPETS_ADMIN_PORT
 MUPETS_ADMIN_PORT=$(free_port)
 started+=(prod)
 t=$(now)
-prod up -d >"$work/up.log" 2>&1 || {
+prod up -d --wait --wait-timeout "$TIMEOUT" >"$work/up.log" 2>&1 || {
   cat "$work/up.log" >&2
-  fail "docker compose up (prod)"
+  prod ps -a >&2 || true
+  prod logs --no-color --tail 30 log-archiver admin >&2 || true
+  fail "docker compose up --wait (prod)"
 }
-wait_healthy prod 4
 figure "prod cold up to healthy (s)" "$(since "$t")"
 redis_id=$(container redis)
 admin_id=$(container admin)
@@ -402,21 +419,33 @@ for v in $mounts; do
 done
 [ -z "${left// /}" ] || fail "left behind by down -v: $left"
 info "no container, volume (named or anonymous) or network of $PROD left"
+fi
 
 # ---------------------------------------------------------------------------------------------------
-say "dev: up on a copy of the working tree"
+# The dev file runs on a copy of the working tree (the dev part edits its sources). Nothing but the
+# admin's and Studio's ports is set (both to free ports here, as the machine may run anything): every
+# other published port is left to Docker.
 mkdir -p "$work/repo"
 tar -C "$root" --exclude=./.git --exclude=node_modules --exclude=dist --exclude=./test-artifacts \
   --exclude=./deploy/secrets -cf - . | tar -C "$work/repo" -xf -
-export MUPETS_REDIS_PORT MUPETS_ORIENTDB_PORT MUPETS_ORIENTDB_STUDIO_PORT MUPETS_ARCHIVER_HEALTH_PORT \
-  MUPETS_ARCHIVER_INSPECT_PORT MUPETS_ADMIN_PORT MUPETS_ADMIN_INSPECT_PORT
-MUPETS_REDIS_PORT=$(free_port)
-MUPETS_ORIENTDB_PORT=$(free_port)
-MUPETS_ORIENTDB_STUDIO_PORT=$(free_port)
-MUPETS_ARCHIVER_HEALTH_PORT=$(free_port)
-MUPETS_ARCHIVER_INSPECT_PORT=$(free_port)
+export MUPETS_ADMIN_PORT MUPETS_ORIENTDB_STUDIO_PORT
 MUPETS_ADMIN_PORT=$(free_port)
-MUPETS_ADMIN_INSPECT_PORT=$(free_port)
+MUPETS_ORIENTDB_STUDIO_PORT=$(free_port)
+unset MUPETS_REDIS_PORT MUPETS_ORIENTDB_PORT MUPETS_ARCHIVER_HEALTH_PORT MUPETS_ARCHIVER_INSPECT_PORT MUPETS_ADMIN_INSPECT_PORT
+admin_url="http://127.0.0.1:$MUPETS_ADMIN_PORT"
+
+if want dev; then
+say "dev: up on a copy of the working tree, with 127.0.0.1:6379 taken"
+# 127.0.0.1:6379 is taken, as by a local Redis on many developer machines; if nothing listens there,
+# this script holds it itself.
+port_holder=""
+if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
+  node -e 'require("net").createServer((s) => s.end()).listen(6379, "127.0.0.1")' &
+  port_holder=$!
+  for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break; sleep 0.1; done
+fi
+(exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null || fail "could not take 127.0.0.1:6379 for the busy-machine check"
+info "127.0.0.1:6379 is taken by another server${port_holder:+ (held by this script)}"
 started+=(dev)
 t=$(now)
 dev build >"$work/dev-build.log" 2>&1 || {
@@ -425,18 +454,30 @@ dev build >"$work/dev-build.log" 2>&1 || {
 }
 figure "dev build time (s)" "$(since "$t")"
 t=$(now)
-dev up -d >"$work/dev-up.log" 2>&1 || {
+dev up -d --wait --wait-timeout "$TIMEOUT" >"$work/dev-up.log" 2>&1 || {
   cat "$work/dev-up.log" >&2
-  fail "docker compose up (dev)"
+  dev ps -a >&2 || true
+  dev logs --no-color --tail 30 log-archiver admin >&2 || true
+  fail "docker compose up --wait (dev), with 127.0.0.1:6379 taken"
 }
-wait_healthy dev 4
 figure "dev cold up to healthy (s)" "$(since "$t")"
-curl -fsS "http://127.0.0.1:$MUPETS_ARCHIVER_HEALTH_PORT/readyz" >/dev/null || fail "dev /readyz on 127.0.0.1"
-curl -fsS "http://127.0.0.1:$MUPETS_ARCHIVER_INSPECT_PORT/json/list" | grep -q main.ts || fail "dev inspector on 127.0.0.1"
-curl -fsS "http://127.0.0.1:$MUPETS_ADMIN_INSPECT_PORT/json/list" | grep -q main.ts || fail "dev admin inspector on 127.0.0.1"
+# published_port SERVICE PORT: the 127.0.0.1 port Docker picked for it
+published_port() {
+  local hp
+  hp=$(dev port "$1" "$2") || fail "docker compose port $1 $2"
+  [[ "$hp" == 127.0.0.1:* ]] || fail "$1:$2 is published on $hp, expected 127.0.0.1 only"
+  echo "${hp##*:}"
+}
+redis_port=$(published_port redis 6379)
+[ "$redis_port" != 6379 ] || fail "the dev Redis was published on 6379, which another server holds"
+[ "$(docker exec "$(dev ps -q redis)" redis-cli ping)" = PONG ] || fail "the dev Redis does not answer"
+curl -fsS "http://127.0.0.1:$(published_port log-archiver 8080)/readyz" >/dev/null || fail "dev /readyz on 127.0.0.1"
+curl -fsS "http://127.0.0.1:$(published_port log-archiver 9229)/json/list" | grep -q main.ts || fail "dev inspector on 127.0.0.1"
+curl -fsS "http://127.0.0.1:$(published_port admin 9229)/json/list" | grep -q main.ts || fail "dev admin inspector on 127.0.0.1"
+curl -fsS -o /dev/null "http://127.0.0.1:$MUPETS_ORIENTDB_STUDIO_PORT/studio/index.html" || fail "dev Studio on 127.0.0.1:$MUPETS_ORIENTDB_STUDIO_PORT"
+info "up with 6379 taken: Redis on 127.0.0.1:$redis_port (docker compose port redis 6379), Studio and inspectors answer"
 
 say "dev: first login to the admin, as docs/docker.md tells a newcomer"
-admin_url="http://127.0.0.1:$MUPETS_ADMIN_PORT"
 admin_log=$(dev logs --no-color admin 2>&1)
 [[ "$admin_log" == *"/data/initial-password"* ]] ||
   fail "the admin's log does not say where the first-run password is: $(tail -n 20 <<<"$admin_log")"
@@ -514,6 +555,69 @@ for v in $mounts; do
 done
 [ -z "$(project_resources "$DEV")" ] || fail "left behind by down -v: $(project_resources "$DEV")"
 started=()
+fi
+
+# ---------------------------------------------------------------------------------------------------
+if want kafka; then
+say "kafka: the dev stack with --profile kafka and MUPETS_BROKER=kafka"
+stack=kdev
+export MUPETS_KAFKA_PORT
+MUPETS_KAFKA_PORT=$(free_port)
+started+=(kafka)
+t=$(now)
+kdev up -d --build --wait --wait-timeout "$TIMEOUT" >"$work/kafka-up.log" 2>&1 || {
+  cat "$work/kafka-up.log" >&2
+  kdev ps -a >&2 || true
+  kdev logs --no-color --tail 30 >&2 || true
+  fail "docker compose --profile kafka up --wait (dev, MUPETS_BROKER=kafka)"
+}
+figure "kafka dev cold up to healthy (s)" "$(since "$t")"
+kafka_id=$(kdev ps -q kafka)
+[ -n "$kafka_id" ] || fail "the kafka profile started no kafka container"
+for service in log-archiver admin; do
+  [ "$(docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$(kdev ps -q "$service")" | grep '^BROKER=')" = BROKER=kafka ] ||
+    fail "the $service of the kafka stack does not run with BROKER=kafka"
+done
+kdev exec -T admin cat /data/initial-password >"$work/kafka-password" || fail "docker compose exec admin cat /data/initial-password (kafka)"
+admin_login "$work/kafka-password"
+t=$(now)
+submit_event e2e.kafka
+wait_record events "$event_id"
+figure "kafka event submitted through the admin, archived, read back through the admin (s)" "$(since "$t")"
+
+# kpublish SERVICE_TAG FROM TO: envelopes FROM..TO into the logs topic, with Kafka's own console producer
+kpublish() {
+  local tag=$1 from=$2 to=$3 i
+  for ((i = from; i <= to; i++)); do
+    printf '{"id":"%s","channel":"logs","type":"log","ts":"%s","source":{"service":"%s"},"level":"info","message":"e2e kafka message %d","v":1}\n' \
+      "$(cat /proc/sys/kernel/random/uuid)" "$(date -u +%Y-%m-%dT%H:%M:%S.000Z)" "$tag" "$i"
+  done | docker exec -i "$kafka_id" /opt/kafka/bin/kafka-console-producer.sh --bootstrap-server localhost:9092 \
+    --topic mupets.logs --producer-property acks=all >/dev/null
+}
+tag3="e2e-$RUN-k"
+kbatches=4
+t=$(now)
+(
+  for ((b = 0; b < kbatches; b++)); do
+    kpublish "$tag3" $((b * MESSAGES / 2 + 1)) $(((b + 1) * MESSAGES / 2))
+  done
+) &
+publisher=$!
+sleep 2
+archiver_id=$(kdev ps -q log-archiver)
+docker kill -s KILL "$archiver_id" >/dev/null
+info "log-archiver killed while the console producer sends"
+sleep 1
+docker start "$archiver_id" >/dev/null
+wait "$publisher" || fail "kafka-console-producer failed"
+wait_archived "$tag3" $((kbatches * MESSAGES / 2))
+figure "kafka $((kbatches * MESSAGES / 2)) messages from kafka-console-producer across a kill, all archived once (s)" "$(since "$t")"
+
+say "kafka: down -v"
+kdev down -v --remove-orphans >/dev/null 2>&1 || fail "docker compose down -v (kafka)"
+[ -z "$(project_resources "$KAFKA")" ] || fail "left behind by down -v: $(project_resources "$KAFKA")"
+started=()
+fi
 
 say "figures"
 printf '   %s\n' "${figures[@]}"
