@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { createArchive } from '@mupets/archive';
 import { createBroker } from '@mupets/broker';
-import { attachBroker, createLifecycle, createLogger, flushLogs, runService } from '@mupets/cargo';
+import { attachBroker, createHttpServer, createLifecycle, createLogger, flushLogs, runService } from '@mupets/cargo';
 import { createApp } from './app';
 import { createAuditPublisher } from './audit';
 import { resolvePasswordHash } from './auth/password';
@@ -10,7 +10,6 @@ import { SessionStore } from './auth/session-store';
 import { loadAdminConfig } from './config';
 import { createContainerService } from './containers/container-service';
 import { createContainersRouter, dockerStatus } from './containers/containers.router';
-import { createHttpServer } from './http-server';
 import { LiveStreams } from './live-streams';
 import { createUiRouter } from './ui';
 
