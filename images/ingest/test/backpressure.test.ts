@@ -14,7 +14,7 @@ let token: string;
 
 beforeAll(async () => {
   server = await startRedisServer();
-  ingest = await startTestIngest({
+  ingest = startTestIngest({
     file: __filename,
     brokerUrl: server.url,
     env: { INGEST_PUBLISH_TIMEOUT_MS: '1500', INGEST_RETRY_AFTER_S: '7' },

@@ -40,7 +40,7 @@ const silent = { info: () => undefined, warn: () => undefined, error: () => unde
  * The ingest app on real parts: a Redis broker on a key prefix of its own (the shared test Redis
  * unless `brokerUrl` names another), the token store on the shared test Redis.
  */
-export async function startTestIngest(options: TestIngestOptions): Promise<TestIngest> {
+export function startTestIngest(options: TestIngestOptions): TestIngest {
   const prefix = testPrefix(options.file);
   const config = loadIngestConfig({ REDIS_URL: redisUrl(), ...options.env });
   const broker = createRedisBroker({

@@ -1,11 +1,20 @@
 import supertest from 'supertest';
 import { curl, errorOf, startTestIngest, type TestIngest } from './helpers';
 
+/** A native 200 answer. */
+interface Stored {
+  channel: string;
+  count: number;
+  ids: string[];
+  brokerIds: string[];
+}
+const okOf = (answer: { body: unknown }) => answer.body as Stored;
+
 let ingest: TestIngest;
 let token: string;
 
 beforeAll(async () => {
-  ingest = await startTestIngest({
+  ingest = startTestIngest({
     file: __filename,
     env: { INGEST_MAX_RECORDS: '50', INGEST_MAX_LINE_BYTES: '2048' },
   });
@@ -30,7 +39,7 @@ describe('stored, then answered with the ids', () => {
     });
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ channel: 'events', count: 1 });
-    const [id] = answer.body.ids as string[];
+    const [id] = okOf(answer).ids;
     const stored = (await ingest.stored('events')).find((envelope) => envelope.id === id);
     expect(stored).toMatchObject({
       id,
@@ -41,7 +50,7 @@ describe('stored, then answered with the ids', () => {
       v: 1,
     });
     expect(stored?.ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    expect((answer.body.brokerIds as string[])[0]).toMatch(/^\d+-\d+$/);
+    expect(okOf(answer).brokerIds[0]).toMatch(/^\d+-\d+$/);
   });
 
   test('an array and NDJSON: every record stored in order, given ids and ts kept, unknown fields in data', async () => {
@@ -50,7 +59,7 @@ describe('stored, then answered with the ids', () => {
       { type: 'log', ts: '2026-01-02T03:04:05.678Z', source: { service: 'py-shop' }, level: 'warn', extra: 7 },
     ]);
     expect(array.status).toBe(200);
-    expect(array.body.ids[0]).toBe('a-1');
+    expect(okOf(array).ids[0]!).toBe('a-1');
     const ndjson = await post('logs', 'application/x-ndjson').send(
       [
         JSON.stringify({ type: 'log', source: { service: 'py-shop' }, message: 'three' }),
@@ -66,23 +75,23 @@ describe('stored, then answered with the ids', () => {
       ].join('\r\n'),
     );
     expect(ndjson.status).toBe(200);
-    expect(ndjson.body.count).toBe(2);
+    expect(okOf(ndjson).count).toBe(2);
     const stored = await ingest.stored('logs');
     const byId = new Map(stored.map((envelope) => [envelope.id, envelope]));
     expect(byId.get('a-1')?.message).toBe('one');
-    expect(byId.get(array.body.ids[1])).toMatchObject({
+    expect(byId.get(okOf(array).ids[1]!)).toMatchObject({
       ts: '2026-01-02T03:04:05.678Z',
       level: 'warn',
       data: { extra: 7 },
     });
-    expect(byId.get(ndjson.body.ids[1])).toMatchObject({
+    expect(byId.get(okOf(ndjson).ids[1]!)).toMatchObject({
       message: 'four',
       source: { instance: 'i-2' },
       channel: 'logs',
     });
     // stream order is request order
     const ids = stored.map((envelope) => envelope.id);
-    expect(ids.indexOf(ndjson.body.ids[0])).toBe(ids.indexOf(ndjson.body.ids[1]) - 1);
+    expect(ids.indexOf(okOf(ndjson).ids[0]!)).toBe(ids.indexOf(okOf(ndjson).ids[1]!) - 1);
   });
 
   test('curl sends NDJSON from a file-like stdin', async () => {
@@ -221,7 +230,7 @@ describe('413 and 415', () => {
   });
 
   test('a body over INGEST_BODY_LIMIT', async () => {
-    const small = await startTestIngest({ file: __filename, env: { INGEST_BODY_LIMIT: '1kb' } });
+    const small = startTestIngest({ file: __filename, env: { INGEST_BODY_LIMIT: '1kb' } });
     try {
       const { token: own } = await small.token();
       const answer = await supertest(small.app)

@@ -6,12 +6,20 @@ import supertest from 'supertest';
 import { decodeLogsRequest } from '../src/otlp/otlp-proto';
 import { curl, startTestIngest, type TestIngest } from './helpers';
 
+/** An OTLP JSON answer: an ExportLogsServiceResponse, or a google.rpc.Status. */
+interface OtlpAnswer {
+  partialSuccess: { rejectedLogRecords: number; errorMessage: string };
+  code: number;
+  message: string;
+}
+const rpcOf = (answer: { body: unknown }) => answer.body as OtlpAnswer;
+
 let ingest: TestIngest;
 let url: string;
 let token: string;
 
 beforeAll(async () => {
-  ingest = await startTestIngest({ file: __filename });
+  ingest = startTestIngest({ file: __filename });
   url = await ingest.listen();
   token = (await ingest.token({ channels: ['logs'], services: ['checkout', 'py-shop'] })).token;
 });
@@ -157,8 +165,8 @@ test('a record the envelope refuses is rejected by name, the others stored (part
       ],
     });
   expect(answer.status).toBe(200);
-  expect(answer.body.partialSuccess.rejectedLogRecords).toBe(1);
-  expect(answer.body.partialSuccess.errorMessage).toContain('resourceLogs.0.scopeLogs.0.logRecords.1');
+  expect(rpcOf(answer).partialSuccess.rejectedLogRecords).toBe(1);
+  expect(rpcOf(answer).partialSuccess.errorMessage).toContain('resourceLogs.0.scopeLogs.0.logRecords.1');
   expect((await ingest.stored('logs')).some((e) => e.message === 'fine one')).toBe(true);
 });
 
@@ -180,9 +188,9 @@ test('errors answer a google.rpc.Status (JSON or protobuf like the request): 400
     .set('content-type', 'application/json')
     .send({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ severityNumber: 99, traceId: 'zz' }] }] }] });
   expect(json.status).toBe(400);
-  expect(json.body.code).toBe(3);
-  expect(json.body.message).toContain('resourceLogs.0.scopeLogs.0.logRecords.0.severityNumber');
-  expect(json.body.message).toContain('resourceLogs.0.scopeLogs.0.logRecords.0.traceId');
+  expect(rpcOf(json).code).toBe(3);
+  expect(rpcOf(json).message).toContain('resourceLogs.0.scopeLogs.0.logRecords.0.severityNumber');
+  expect(rpcOf(json).message).toContain('resourceLogs.0.scopeLogs.0.logRecords.0.traceId');
 
   const garbage = await supertest(ingest.app)
     .post('/v1/logs')
@@ -193,7 +201,7 @@ test('errors answer a google.rpc.Status (JSON or protobuf like the request): 400
   expect(garbage.headers['content-type']).toContain('application/x-protobuf');
 
   const anonymous = await supertest(ingest.app).post('/v1/logs').set('content-type', 'application/json').send({});
-  expect([anonymous.status, anonymous.body.code]).toEqual([401, 16]);
+  expect([anonymous.status, rpcOf(anonymous).code]).toEqual([401, 16]);
 
   const eventsOnly = (await ingest.token({ channels: ['events'] })).token;
   const forbidden = await supertest(ingest.app)
@@ -201,7 +209,7 @@ test('errors answer a google.rpc.Status (JSON or protobuf like the request): 400
     .set('authorization', `Bearer ${eventsOnly}`)
     .set('content-type', 'application/json')
     .send({});
-  expect([forbidden.status, forbidden.body.code]).toEqual([403, 7]);
+  expect([forbidden.status, rpcOf(forbidden).code]).toEqual([403, 7]);
 
   const text = await supertest(ingest.app)
     .post('/v1/logs')
