@@ -28,12 +28,12 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.base.json ./
 COPY packages/ packages/
 COPY images/admin/ images/admin/
-# the root's workspace order (broker, cargo, archive, images) is the dependency order; the admin's
+# the root's workspace order (broker, cargo, archive, tokens, images) is the dependency order; the admin's
 # build also bundles the web UI into images/admin/web/dist (web/build.mjs)
-RUN npm run build --workspace=packages/broker --workspace=packages/cargo --workspace=packages/archive \
+RUN npm run build --workspace=packages/broker --workspace=packages/cargo --workspace=packages/archive --workspace=packages/tokens \
       --workspace=images/admin \
  && mkdir /runtime \
- && for ws in packages/broker packages/cargo packages/archive images/admin; do \
+ && for ws in packages/broker packages/cargo packages/archive packages/tokens images/admin; do \
       mkdir -p "/runtime/$ws" && cp -r "$ws/package.json" "$ws/dist" "/runtime/$ws/"; \
     done \
  && mkdir -p /runtime/images/admin/web \

@@ -1,5 +1,6 @@
 import type { Archive } from '@mupets/archive';
 import type { Broker } from '@mupets/broker';
+import type { TokenStore } from '@mupets/tokens';
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import helmet from 'helmet';
 import type { PublishAudit } from './audit';
@@ -16,6 +17,7 @@ import { createBrokerRouter } from './routes/broker.router';
 import { createEventsRouter } from './routes/events.router';
 import { createLiveRouter } from './routes/live.router';
 import { createStatusRouter, withTimeout, type DockerStatus } from './routes/status.router';
+import { createTokensRouter } from './routes/tokens.router';
 
 /** The settings `createApp` reads (a loaded {@link AdminConfig} has them all). */
 export type AppConfig = Pick<
@@ -49,6 +51,8 @@ export interface AppDeps {
   dockerStatus?: () => Promise<DockerStatus>;
   /** The web UI (`createUiRouter` of src/ui); its assets and login page are public, the rest needs a session. */
   ui?: Router | null;
+  /** The ingest's API tokens (on Redis), mounted at /api/tokens; null: those routes answer 503. */
+  tokens?: Pick<TokenStore, 'create' | 'list' | 'revoke'> | null;
   /** Open SSE streams, closed at shutdown; default: a registry of the app's own. */
   streams?: LiveStreams;
 }
@@ -163,6 +167,12 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   api.use('/containers', deps.containers ?? dockerUnavailable());
+  api.use(
+    '/tokens',
+    deps.tokens
+      ? createTokensRouter({ tokens: deps.tokens, publishAudit: deps.publishAudit, logger })
+      : unavailable('tokens_unavailable', 'the token store is not configured'),
+  );
   api.use(apiNotFound);
   app.use('/api', api);
 
@@ -198,9 +208,13 @@ function uiGate(request: Request, response: Response, next: NextFunction): void 
 
 /** Without Docker every containers route answers 503. */
 function dockerUnavailable(): Router {
+  return unavailable('docker_unavailable', 'Docker is not available to the admin');
+}
+
+function unavailable(code: string, message: string): Router {
   const router = express.Router();
   router.use((_request, _response, next) => {
-    next(new HttpError(503, 'docker_unavailable', 'Docker is not available to the admin'));
+    next(new HttpError(503, code, message));
   });
   return router;
 }

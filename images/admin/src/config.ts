@@ -35,6 +35,8 @@ export const configSchema = z.object({
   KAFKA_BROKERS: z.string().min(1).default('kafka:9092'),
   /** Prefix of the stream keys (Redis, default `mupets:`) or topics and group ids (Kafka, default `mupets.`). */
   BROKER_KEY_PREFIX: z.string().min(1).optional(),
+  /** Prefix of the ingest's API token keys on REDIS_URL (Redis is in the stack with either backbone); the ingest must use the same. */
+  TOKENS_KEY_PREFIX: z.string().min(1).default('mupets:'),
   ORIENTDB_HOST: z.string().min(1).default('orientdb'),
   ORIENTDB_PORT: envInt({ min: 1, max: 65_535, default: 2424 }),
   ORIENTDB_USER: z.string().min(1).default('root'),

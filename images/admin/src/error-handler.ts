@@ -6,6 +6,7 @@ import {
   EnvelopeValidationError,
   InvalidNameError,
 } from '@mupets/broker';
+import { TokenStoreUnavailableError } from '@mupets/tokens';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 import { HttpError, invalidInput, issuesOfZod } from './http-error';
@@ -47,6 +48,9 @@ export function toHttpError(error: unknown): HttpError | undefined {
     error instanceof BrokerBackpressureError
   ) {
     return new HttpError(503, 'broker_unavailable', 'the broker is unavailable', { cause: error });
+  }
+  if (error instanceof TokenStoreUnavailableError) {
+    return new HttpError(503, 'tokens_unavailable', 'the token store (Redis) is unavailable', { cause: error });
   }
   if (error instanceof ArchiveUnavailableError || error instanceof ArchiveClosedError) {
     return new HttpError(503, 'archive_unavailable', 'the archive is unavailable', { cause: error });

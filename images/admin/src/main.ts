@@ -1,8 +1,10 @@
 // The admin: the JSON API, the web UI and the stack's containers, on one port.
 import { resolve } from 'node:path';
 import { createArchive } from '@mupets/archive';
-import { createBroker } from '@mupets/broker';
-import { attachBroker, createLifecycle, createLogger, flushLogs, runService } from '@mupets/cargo';
+import { createBroker, redactUrl } from '@mupets/broker';
+import { attachBroker, createHttpServer, createLifecycle, createLogger, flushLogs, runService } from '@mupets/cargo';
+import { TokenStore } from '@mupets/tokens';
+import Redis from 'ioredis';
 import { createApp } from './app';
 import { createAuditPublisher } from './audit';
 import { resolvePasswordHash } from './auth/password';
@@ -10,7 +12,6 @@ import { SessionStore } from './auth/session-store';
 import { loadAdminConfig } from './config';
 import { createContainerService } from './containers/container-service';
 import { createContainersRouter, dockerStatus } from './containers/containers.router';
-import { createHttpServer } from './http-server';
 import { LiveStreams } from './live-streams';
 import { createUiRouter } from './ui';
 
@@ -49,6 +50,23 @@ void runService(async () => {
     project: config.ADMIN_COMPOSE_PROJECT,
     logger: logger.child({ component: 'containers' }),
   });
+  // the ingest's API tokens live on Redis whichever backbone carries the channels; no offline
+  // queue: while Redis is away the tokens page answers 503 at once
+  const redis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  let redisError = '';
+  redis.on('error', (error: Error) => {
+    if (error.message !== redisError) {
+      redisError = error.message;
+      logger.warn('token store connection failed', { url: redactUrl(config.REDIS_URL), error: error.message });
+    }
+  });
+  redis.on('ready', () => {
+    redisError = '';
+  });
+  lifecycle.onShutdown('close', 'token store', async () => {
+    await redis.quit().catch(() => redis.disconnect());
+  });
+  const tokens = new TokenStore({ redis, keyPrefix: config.TOKENS_KEY_PREFIX });
   const streams = new LiveStreams();
   const ui = createUiRouter({
     dir: config.ADMIN_UI_DIR ?? resolve(__dirname, '../web/dist'),
@@ -71,6 +89,7 @@ void runService(async () => {
     dockerStatus: () => dockerStatus(docker),
     ui,
     streams,
+    tokens,
   });
 
   const http = createHttpServer(app);

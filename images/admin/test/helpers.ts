@@ -6,6 +6,8 @@ import supertest from 'supertest';
 import { createArchive, type Archive } from '@mupets/archive';
 import { createKafkaBroker, createRedisBroker, type Broker } from '@mupets/broker';
 import { createLogger } from '@mupets/cargo';
+import { TokenStore } from '@mupets/tokens';
+import Redis from 'ioredis';
 import { kafkaBrokers, orientDbServerConfig, redisUrl, testDatabase, testPrefix } from '@mupets/testkit';
 import { startArchiverProcess, type ArchiverProcess } from '../../log-archiver/test/helpers';
 import { createApp } from '../src/app';
@@ -77,6 +79,8 @@ export interface TestAdmin {
   readonly password: string;
   readonly sessions: SessionStore;
   readonly streams: LiveStreams;
+  /** The ingest's token store the admin manages. */
+  readonly tokens: TokenStore;
   /** Everything the admin logged so far (JSON lines). */
   logs(): string;
   /** Logs in with supertest; resolves with the agent and its CSRF token. */
@@ -141,6 +145,9 @@ export async function startTestAdmin(options: TestAdminOptions = {}): Promise<Te
   await Promise.all([broker.ready(10_000), archive.bootstrap()]);
   const sessions = new SessionStore({ ttlMs: config.ADMIN_SESSION_TTL_MS, maxSessions: config.ADMIN_MAX_SESSIONS });
   const streams = new LiveStreams();
+  // the tokens on the shared test Redis (also beside Kafka, as in the stack), under the test's prefix
+  const tokenRedis = new Redis(redisUrl());
+  const tokens = new TokenStore({ redis: tokenRedis, keyPrefix: testPrefix(file) });
   const app = createApp({
     config,
     broker,
@@ -152,6 +159,7 @@ export async function startTestAdmin(options: TestAdminOptions = {}): Promise<Te
     ...(options.dockerStatus ? { dockerStatus: options.dockerStatus } : {}),
     ui: options.ui ?? null,
     streams,
+    tokens,
   });
 
   let server: Server | undefined;
@@ -166,6 +174,7 @@ export async function startTestAdmin(options: TestAdminOptions = {}): Promise<Te
     password: TEST_PASSWORD,
     sessions,
     streams,
+    tokens,
     logs: () => output,
     async login() {
       const agent = supertest.agent(app);
@@ -209,6 +218,7 @@ export async function startTestAdmin(options: TestAdminOptions = {}): Promise<Te
       await Promise.all(archivers.map((archiver) => archiver.kill('SIGTERM')));
       await broker.close();
       await archive.close();
+      tokenRedis.disconnect();
     },
   };
 }

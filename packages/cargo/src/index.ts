@@ -38,3 +38,4 @@ export {
   type HealthServerOptions,
 } from './health-server';
 export { createMetricsRegistry, type MetricsRegistryOptions } from './metrics-registry';
+export { createHttpServer, type HttpServer } from './http-server';

@@ -10,6 +10,7 @@ import { LivePage } from './live/live-page';
 import { LoginPage } from './login/login-page';
 import { navigate, onLinkClick, useLocation } from './router';
 import { SubmitPage } from './submit/submit-page';
+import { TokensPage } from './tokens/tokens-page';
 import { usePoll } from './use-poll';
 
 const PAGES = [
@@ -18,6 +19,7 @@ const PAGES = [
   { path: '/submit', label: 'Submit' },
   { path: '/containers', label: 'Containers' },
   { path: '/broker', label: 'Broker' },
+  { path: '/tokens', label: 'Tokens' },
 ] as const;
 
 export function App() {
@@ -50,6 +52,8 @@ function pageFor(path: string) {
       return <ContainersPage />;
     case '/broker':
       return <BrokerPage />;
+    case '/tokens':
+      return <TokensPage />;
     default:
       return <LivePage />;
   }

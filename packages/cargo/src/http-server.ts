@@ -13,7 +13,10 @@ export interface HttpServer {
   close(graceMs: number): Promise<void>;
 }
 
-/** A node:http server around an express app, with the shutdown the house style asks for. */
+/**
+ * A node:http server around a request listener (an express app), with the shutdown the house style
+ * asks for. The admin and the ingest serve their apps through it.
+ */
 export function createHttpServer(listener: RequestListener): HttpServer {
   const server = createServer(listener);
   // below a proxy's usual 60 s idle timeout, so the proxy never reuses a socket we close

@@ -1,0 +1,21 @@
+export { generateToken, hashToken, isTokenShaped, TOKEN_PREFIX } from './token-secret';
+export {
+  channelViolation,
+  messageViolation,
+  RESERVED_SERVICE,
+  RESERVED_TYPE_PREFIX,
+  scopeChannel,
+  scopeService,
+  type ScopeViolation,
+  type TokenScope,
+} from './token-scope';
+export {
+  createTokenSchema,
+  DEFAULT_TOKEN_RATE,
+  TokenStore,
+  tokenRecordSchema,
+  type CreateTokenInput,
+  type TokenRecord,
+  type TokenStoreOptions,
+} from './token-store';
+export { TokenError, TokenStoreUnavailableError } from './errors';

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+/** The service name a token can never claim: the admin's own events and audit trail. */
+export const RESERVED_SERVICE = 'admin';
+/** The event types a token can never send (`admin.audit`, ...). */
+export const RESERVED_TYPE_PREFIX = 'admin.';
+
+// the broker's channel rule (a channel is part of a Redis key or Kafka topic name)
+const CHANNEL_RE = /^[a-z0-9][a-z0-9._-]{0,47}$/;
+const SERVICE_RE = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
+
+export const scopeChannel = z
+  .string()
+  .regex(CHANNEL_RE, 'a channel name: 1-48 of a-z 0-9 . _ -, starting with a letter or digit')
+  .refine((channel) => !channel.endsWith('.dead'), 'a dead-letter channel cannot be written through a token');
+
+export const scopeService = z
+  .string()
+  .regex(SERVICE_RE, 'a service name: 1-128 of letters, digits and . _ - : /, starting with a letter or digit')
+  .refine((service) => service !== RESERVED_SERVICE, `"${RESERVED_SERVICE}" is reserved for the admin`);
+
+/** What a token may do: write to these channels, as these `source.service` values. */
+export interface TokenScope {
+  readonly channels: readonly string[];
+  readonly services: readonly string[];
+}
+
+/** Which rule a message broke: the field it names and why. */
+export interface ScopeViolation {
+  /** `channel`, `source.service` or `type`. */
+  readonly field: 'channel' | 'source.service' | 'type';
+  readonly rule: 'channel_scope' | 'service_scope' | 'reserved_type';
+  readonly message: string;
+}
+
+/** May a token with `scope` write to `channel`? */
+export function channelViolation(scope: TokenScope, channel: string): ScopeViolation | undefined {
+  if (scope.channels.includes(channel)) {
+    return undefined;
+  }
+  return {
+    field: 'channel',
+    rule: 'channel_scope',
+    message: `this token may write to ${scope.channels.join(', ')}, not ${JSON.stringify(channel)}`,
+  };
+}
+
+/**
+ * May a token with `scope` send a message claiming `service` with `type`? Values of the wrong
+ * type (not strings) are left to the envelope's validation, which names them; the reserved service
+ * and types are refused whatever the stored scope says.
+ */
+export function messageViolation(scope: TokenScope, service: unknown, type: unknown): ScopeViolation | undefined {
+  if (typeof service === 'string' && (service === RESERVED_SERVICE || !scope.services.includes(service))) {
+    return {
+      field: 'source.service',
+      rule: 'service_scope',
+      message: `this token may write as ${scope.services.join(', ')}, not ${JSON.stringify(service)}`,
+    };
+  }
+  if (typeof type === 'string' && type.startsWith(RESERVED_TYPE_PREFIX)) {
+    return {
+      field: 'type',
+      rule: 'reserved_type',
+      message: `types starting with "${RESERVED_TYPE_PREFIX}" are reserved for the admin`,
+    };
+  }
+  return undefined;
+}
