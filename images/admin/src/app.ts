@@ -73,6 +73,8 @@ export function createApp(deps: AppDeps): Express {
   const streams = deps.streams ?? new LiveStreams();
   const app = express();
   app.disable('x-powered-by');
+  // the client's address (login limit, audit) through the proxies the operator named, no others
+  app.set('trust proxy', config.ADMIN_TRUST_PROXY);
   app.use(
     helmet({
       contentSecurityPolicy: {

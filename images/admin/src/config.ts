@@ -22,6 +22,44 @@ const byteSize = z
   .regex(/^\d+(b|kb|mb)?$/, 'must be a size like 262144, 256kb or 1mb')
   .default('256kb');
 
+/** A trusted proxy: an address, a subnet, or one of express's names for a range. */
+const proxyAddress = z.union([
+  z.ipv4(),
+  z.ipv6(),
+  z.cidrv4(),
+  z.cidrv6(),
+  z.enum(['loopback', 'linklocal', 'uniquelocal']),
+]);
+
+/**
+ * Which reverse proxies the admin believes about the client's address (`X-Forwarded-For`), as
+ * express's `trust proxy` takes it: `false` (none: the address is the peer's), a number of proxy
+ * hops in front of the admin, or a comma-separated list of proxy addresses and subnets. `true`
+ * (believe anyone) is refused: any client could then pick its own address and dodge the login limit.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .default('false')
+  .transform((value, context): false | number | string[] => {
+    if (value === 'false' || value === '0') {
+      return false;
+    }
+    if (/^\d{1,2}$/.test(value)) {
+      return Number(value);
+    }
+    const list = value.split(',').map((item) => item.trim());
+    if (list.every((item) => proxyAddress.safeParse(item).success)) {
+      return list;
+    }
+    context.addIssue({
+      code: 'custom',
+      message:
+        'false, a number of proxy hops, or a comma-separated list of proxy addresses, subnets or loopback/linklocal/uniquelocal',
+    });
+    return z.NEVER;
+  });
+
 /**
  * Every setting of the admin, from the environment (secrets also from `*_FILE`). The admin password
  * is not a setting: `ADMIN_PASSWORD_FILE` names the file that holds it (or its argon2 hash), read
@@ -63,6 +101,11 @@ export const configSchema = z.object({
   ADMIN_BODY_LIMIT: byteSize,
   /** Login attempts per client address per minute. */
   ADMIN_LOGIN_RATE_LIMIT: envInt({ min: 1, max: 10_000, default: 10 }),
+  /**
+   * The reverse proxies in front of the admin (see {@link trustProxy}). Default `false`. Behind a
+   * proxy without it every client has the proxy's address and shares one login limit.
+   */
+  ADMIN_TRUST_PROXY: trustProxy,
   /** The channels the live view, the broker page and event submission work on. */
   ADMIN_CHANNELS: channelList,
   /** The compose project whose containers admin may see and control. Default: detected from its own container. */

@@ -134,3 +134,44 @@ describe('login rate limit', () => {
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
   });
 });
+
+describe('login rate limit behind a reverse proxy (ADMIN_TRUST_PROXY)', () => {
+  let proxied: TestAdmin;
+  beforeAll(async () => {
+    proxied = await startTestAdmin({
+      file: `${__filename}-proxy`,
+      env: { ADMIN_LOGIN_RATE_LIMIT: '3', ADMIN_TRUST_PROXY: '1' },
+    });
+  });
+  afterAll(async () => {
+    await proxied.close();
+  });
+
+  /** A login as the proxy sends it: from the proxy's address, the client's in X-Forwarded-For. */
+  const loginVia = (client: string, password: string) =>
+    supertest(proxied.app).post('/api/login').set('x-forwarded-for', client).send({ password });
+
+  test("one client's failed attempts do not lock out another: the right password from elsewhere gets in", async () => {
+    for (let i = 0; i < 3; i++) {
+      expect((await loginVia('203.0.113.7', `wrong ${i}`)).status).toBe(401);
+    }
+    expect((await loginVia('203.0.113.7', 'wrong again')).status).toBe(429);
+    // the guesser is limited, the user at another address is not
+    expect((await loginVia('198.51.100.9', TEST_PASSWORD)).status).toBe(204);
+    expect((await loginVia('198.51.100.10', 'a typo')).status).toBe(401);
+    expect(proxied.logs()).toContain('203.0.113.7');
+  });
+});
+
+test('without ADMIN_TRUST_PROXY an X-Forwarded-For header is not believed (it cannot dodge the limit)', async () => {
+  const direct = await startTestAdmin({ file: `${__filename}-direct`, env: { ADMIN_LOGIN_RATE_LIMIT: '2' } });
+  try {
+    const loginAs = (client: string) =>
+      supertest(direct.app).post('/api/login').set('x-forwarded-for', client).send({ password: 'wrong' });
+    expect((await loginAs('203.0.113.1')).status).toBe(401);
+    expect((await loginAs('203.0.113.2')).status).toBe(401);
+    expect((await loginAs('203.0.113.3')).status).toBe(429);
+  } finally {
+    await direct.close();
+  }
+});
