@@ -15,7 +15,7 @@ import { createArchiveRouter } from './routes/archive.router';
 import { createBrokerRouter } from './routes/broker.router';
 import { createEventsRouter } from './routes/events.router';
 import { createLiveRouter } from './routes/live.router';
-import { createStatusRouter, withTimeout, type DockerStatus } from './routes/status.router';
+import { checkOutcome, createStatusRouter, type DockerStatus } from './routes/status.router';
 
 /** The settings `createApp` reads (a loaded {@link AdminConfig} has them all). */
 export type AppConfig = Pick<
@@ -100,14 +100,6 @@ export function createApp(deps: AppDeps): Express {
   app.get('/healthz', (_request, response) => {
     response.json({ status: 'ok' });
   });
-  app.get('/readyz', async (_request, response) => {
-    const [broker, archive] = await Promise.all([
-      readiness(() => deps.broker.ready(1000)),
-      readiness(() => deps.archive.ping()),
-    ]);
-    const ok = broker.ok && archive.ok;
-    response.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks: { broker, archive } });
-  });
 
   const authOptions = {
     passwordHash: deps.auth.passwordHash,
@@ -118,6 +110,19 @@ export function createApp(deps: AppDeps): Express {
     logger,
   };
   app.use(loadSession(deps.auth.sessions));
+  // public for healthchecks and load balancers: the status only; why a check failed (addresses,
+  // the OrientDB user) only with a session
+  app.get('/readyz', async (_request, response) => {
+    const [broker, archive] = await Promise.all([
+      checkOutcome(() => deps.broker.ready(1000), 1500),
+      checkOutcome(() => deps.archive.ping(), 1500),
+    ]);
+    const ok = broker.ok && archive.ok;
+    const shown = sessionOf(response)
+      ? { broker, archive }
+      : { broker: { ok: broker.ok }, archive: { ok: archive.ok } };
+    response.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks: shown });
+  });
   app.use('/api', createLoginRouter(authOptions, config.ADMIN_BODY_LIMIT));
 
   const api = express.Router();
@@ -173,15 +178,6 @@ export function createApp(deps: AppDeps): Express {
   }
   app.use(errorHandler(logger));
   return app;
-}
-
-async function readiness(check: () => Promise<void>): Promise<{ ok: boolean; error?: string }> {
-  try {
-    await withTimeout(check(), 1500);
-    return { ok: true };
-  } catch (error) {
-    return { ok: false, error: error instanceof Error ? error.message : String(error) };
-  }
 }
 
 /** UI pages need a session: a browser without one is sent to the login page. */
