@@ -59,6 +59,10 @@ function filterOf(query: z.output<typeof liveQuery>): LiveFilter | undefined {
 export function createLiveRouter(options: LiveOptions): Router {
   const router = express.Router();
   router.get('/', async (request, response) => {
+    // before any await: a client that leaves while the start position is read must not get a
+    // stream (its tails would never be closed: 'close' has fired already)
+    let gone = false;
+    response.once('close', () => (gone = true));
     const query = parseInput(liveQuery, request.query, 'query');
     const channels = selectChannels(query.channels, options.channels);
     const cursor = startCursor(request, query.from);
@@ -76,6 +80,9 @@ export function createLiveRouter(options: LiveOptions): Router {
         start.set(channel, newest?.id ?? '0');
       }),
     );
+    if (gone) {
+      return;
+    }
     const position: LiveCursor = new Map(channels.map((channel) => [channel, start.get(channel)!]));
     openStream(options, request, response, position, filterOf(query));
   });
