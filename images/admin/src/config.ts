@@ -95,6 +95,8 @@ export const configSchema = z.object({
   ADMIN_COOKIE_SECURE: envBool({}).optional(),
   /** A session unused this long ends. Default 8 h. */
   ADMIN_SESSION_TTL_MS: envInt({ min: 60_000, default: 8 * 3_600_000 }),
+  /** A session ends this long after login, however busy. Default 24 h. */
+  ADMIN_SESSION_MAX_AGE_MS: envInt({ min: 60_000, default: 24 * 3_600_000 }),
   /** Sessions held at once; the least recently used goes when a new one would exceed it. */
   ADMIN_MAX_SESSIONS: envInt({ min: 1, max: 100_000, default: 1000 }),
   /** Largest request body. Default 256 KiB. */

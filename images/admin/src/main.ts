@@ -42,7 +42,11 @@ void runService(async () => {
     dataDir: config.ADMIN_DATA_DIR,
     logger,
   });
-  const sessions = new SessionStore({ ttlMs: config.ADMIN_SESSION_TTL_MS, maxSessions: config.ADMIN_MAX_SESSIONS });
+  const sessions = new SessionStore({
+    ttlMs: config.ADMIN_SESSION_TTL_MS,
+    maxAgeMs: config.ADMIN_SESSION_MAX_AGE_MS,
+    maxSessions: config.ADMIN_MAX_SESSIONS,
+  });
   const publishAudit = createAuditPublisher(broker);
   const docker = createContainerService({
     socketPath: config.DOCKER_SOCKET,

@@ -85,6 +85,18 @@ describe('login', () => {
     await waitFor(async () => (await auditActions()).includes('logout'), { what: 'logout audit' });
   });
 
+  test('a background poll (x-mupets-background: 1) does not restart the idle timer; the session still answers it', async () => {
+    const { agent } = await admin.login();
+    const first = bodyOf<{ expiresAt: string }>(await agent.get('/api/session').set('x-mupets-background', '1'));
+    await waitFor(() => Date.now() > Date.parse(first.expiresAt) - admin.config.ADMIN_SESSION_TTL_MS + 5, {
+      what: 'the clock past the login',
+    });
+    const polled = await agent.get('/api/status').set('x-mupets-background', '1');
+    expect(polled.status).toBe(200);
+    const again = bodyOf<{ expiresAt: string }>(await agent.get('/api/session').set('x-mupets-background', '1'));
+    expect(again.expiresAt).toBe(first.expiresAt);
+  });
+
   test('a forged or stale cookie is no session', async () => {
     const answer = await supertest(admin.app).get('/api/session').set('cookie', 'mupets_admin=forged');
     expect(answer.status).toBe(401);

@@ -139,7 +139,11 @@ export async function startTestAdmin(options: TestAdminOptions = {}): Promise<Te
     database,
   });
   await Promise.all([broker.ready(10_000), archive.bootstrap()]);
-  const sessions = new SessionStore({ ttlMs: config.ADMIN_SESSION_TTL_MS, maxSessions: config.ADMIN_MAX_SESSIONS });
+  const sessions = new SessionStore({
+    ttlMs: config.ADMIN_SESSION_TTL_MS,
+    maxAgeMs: config.ADMIN_SESSION_MAX_AGE_MS,
+    maxSessions: config.ADMIN_MAX_SESSIONS,
+  });
   const streams = new LiveStreams();
   const app = createApp({
     config,
