@@ -26,6 +26,8 @@ export type AppConfig = Pick<
   | 'ADMIN_COOKIE_SECURE'
   | 'ADMIN_LOGIN_RATE_LIMIT'
   | 'ADMIN_TRUST_PROXY'
+  | 'ADMIN_MAX_STREAMS'
+  | 'ADMIN_MAX_STREAMS_PER_SESSION'
   | 'ADMIN_SSE_HEARTBEAT_MS'
   | 'ADMIN_STUDIO_URL'
   | 'ADMIN_STUDIO_CHECK_URL'
@@ -71,7 +73,9 @@ export function isPublicUiPath(path: string): boolean {
  */
 export function createApp(deps: AppDeps): Express {
   const { config, logger } = deps;
-  const streams = deps.streams ?? new LiveStreams();
+  const streams =
+    deps.streams ??
+    new LiveStreams({ maxPerOwner: config.ADMIN_MAX_STREAMS_PER_SESSION, maxTotal: config.ADMIN_MAX_STREAMS });
   const app = express();
   app.disable('x-powered-by');
   // the client's address (login limit, audit) through the proxies the operator named, no others
@@ -109,6 +113,7 @@ export function createApp(deps: AppDeps): Express {
     loginLimitPerMinute: config.ADMIN_LOGIN_RATE_LIMIT,
     publishAudit: deps.publishAudit,
     logger,
+    onSessionEnd: (sessionId: string) => void streams.closeOwnedBy(sessionId),
   };
   app.use(loadSession(deps.auth.sessions));
   // public for healthchecks and load balancers: the status only; why a check failed (addresses,

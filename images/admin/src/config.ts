@@ -128,6 +128,10 @@ export const configSchema = z.object({
   ADMIN_UI_DIR: z.string().min(1).optional(),
   /** Rebuild the UI on change (dev). */
   ADMIN_UI_WATCH: envBool({ default: false }),
+  /** Live streams one session may hold open at once (429 over it). */
+  ADMIN_MAX_STREAMS_PER_SESSION: envInt({ min: 1, max: 1000, default: 8 }),
+  /** Live streams open at once, all sessions together (429 over it). */
+  ADMIN_MAX_STREAMS: envInt({ min: 1, max: 100_000, default: 100 }),
   /** Time between SSE keep-alive comments. */
   ADMIN_SSE_HEARTBEAT_MS: envInt({ min: 1000, default: 15_000 }),
   NODE_ENV: z.string().default('development'),

@@ -53,7 +53,10 @@ void runService(async () => {
     project: config.ADMIN_COMPOSE_PROJECT,
     logger: logger.child({ component: 'containers' }),
   });
-  const streams = new LiveStreams();
+  const streams = new LiveStreams({
+    maxPerOwner: config.ADMIN_MAX_STREAMS_PER_SESSION,
+    maxTotal: config.ADMIN_MAX_STREAMS,
+  });
   const ui = createUiRouter({
     dir: config.ADMIN_UI_DIR ?? resolve(__dirname, '../web/dist'),
     watch: config.ADMIN_UI_WATCH,

@@ -144,7 +144,10 @@ export async function startTestAdmin(options: TestAdminOptions = {}): Promise<Te
     maxAgeMs: config.ADMIN_SESSION_MAX_AGE_MS,
     maxSessions: config.ADMIN_MAX_SESSIONS,
   });
-  const streams = new LiveStreams();
+  const streams = new LiveStreams({
+    maxPerOwner: config.ADMIN_MAX_STREAMS_PER_SESSION,
+    maxTotal: config.ADMIN_MAX_STREAMS,
+  });
   const app = createApp({
     config,
     broker,
