@@ -16,7 +16,7 @@ import { createArchiveRouter } from './routes/archive.router';
 import { createBrokerRouter } from './routes/broker.router';
 import { createEventsRouter } from './routes/events.router';
 import { createLiveRouter } from './routes/live.router';
-import { createStatusRouter, withTimeout, type DockerStatus } from './routes/status.router';
+import { checkOutcome, createStatusRouter, type DockerStatus } from './routes/status.router';
 import { createTokensRouter } from './routes/tokens.router';
 
 /** The settings `createApp` reads (a loaded {@link AdminConfig} has them all). */
@@ -27,6 +27,9 @@ export type AppConfig = Pick<
   | 'ADMIN_BODY_LIMIT'
   | 'ADMIN_COOKIE_SECURE'
   | 'ADMIN_LOGIN_RATE_LIMIT'
+  | 'ADMIN_TRUST_PROXY'
+  | 'ADMIN_MAX_STREAMS'
+  | 'ADMIN_MAX_STREAMS_PER_SESSION'
   | 'ADMIN_SSE_HEARTBEAT_MS'
   | 'ADMIN_STUDIO_URL'
   | 'ADMIN_STUDIO_CHECK_URL'
@@ -74,9 +77,13 @@ export function isPublicUiPath(path: string): boolean {
  */
 export function createApp(deps: AppDeps): Express {
   const { config, logger } = deps;
-  const streams = deps.streams ?? new LiveStreams();
+  const streams =
+    deps.streams ??
+    new LiveStreams({ maxPerOwner: config.ADMIN_MAX_STREAMS_PER_SESSION, maxTotal: config.ADMIN_MAX_STREAMS });
   const app = express();
   app.disable('x-powered-by');
+  // the client's address (login limit, audit) through the proxies the operator named, no others
+  app.set('trust proxy', config.ADMIN_TRUST_PROXY);
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -102,14 +109,6 @@ export function createApp(deps: AppDeps): Express {
   app.get('/healthz', (_request, response) => {
     response.json({ status: 'ok' });
   });
-  app.get('/readyz', async (_request, response) => {
-    const [broker, archive] = await Promise.all([
-      readiness(() => deps.broker.ready(1000)),
-      readiness(() => deps.archive.ping()),
-    ]);
-    const ok = broker.ok && archive.ok;
-    response.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks: { broker, archive } });
-  });
 
   const authOptions = {
     passwordHash: deps.auth.passwordHash,
@@ -118,8 +117,22 @@ export function createApp(deps: AppDeps): Express {
     loginLimitPerMinute: config.ADMIN_LOGIN_RATE_LIMIT,
     publishAudit: deps.publishAudit,
     logger,
+    onSessionEnd: (sessionId: string) => void streams.closeOwnedBy(sessionId),
   };
   app.use(loadSession(deps.auth.sessions));
+  // public for healthchecks and load balancers: the status only; why a check failed (addresses,
+  // the OrientDB user) only with a session
+  app.get('/readyz', async (_request, response) => {
+    const [broker, archive] = await Promise.all([
+      checkOutcome(() => deps.broker.ready(1000), 1500),
+      checkOutcome(() => deps.archive.ping(), 1500),
+    ]);
+    const ok = broker.ok && archive.ok;
+    const shown = sessionOf(response)
+      ? { broker, archive }
+      : { broker: { ok: broker.ok }, archive: { ok: archive.ok } };
+    response.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks: shown });
+  });
   app.use('/api', createLoginRouter(authOptions, config.ADMIN_BODY_LIMIT));
 
   const api = express.Router();
@@ -181,15 +194,6 @@ export function createApp(deps: AppDeps): Express {
   }
   app.use(errorHandler(logger));
   return app;
-}
-
-async function readiness(check: () => Promise<void>): Promise<{ ok: boolean; error?: string }> {
-  try {
-    await withTimeout(check(), 1500);
-    return { ok: true };
-  } catch (error) {
-    return { ok: false, error: error instanceof Error ? error.message : String(error) };
-  }
 }
 
 /** UI pages need a session: a browser without one is sent to the login page. */

@@ -6,6 +6,14 @@ export const AUDIT_CHANNEL = 'events';
 export const AUDIT_TYPE = 'admin.audit';
 
 /**
+ * Event types only the admin itself publishes (`admin.audit`, any `admin.*`, in any case): what
+ * the API accepts from a user never carries them, so an audit record cannot be forged.
+ */
+export function isReservedEventType(type: string): boolean {
+  return /^admin\./i.test(type);
+}
+
+/**
  * Records an action on the `events` channel; resolves with the broker id once stored and rejects
  * when the broker could not store it. Callers decide what a failure means: a container action
  * must not happen unaudited (answer 503 before acting), a login is not undone for it (logged).

@@ -107,4 +107,18 @@ describe('loadAdminConfig', () => {
       loadAdminConfig({ ORIENTDB_PASSWORD: 'x', ORIENTDB_PASSWORD_FILE: '/run/secrets/orient' }, { readFile }),
     ).toThrow(/not both/);
   });
+
+  test('ADMIN_TRUST_PROXY: false by default; hops; a list of addresses and subnets; never true or junk', () => {
+    expect(loadAdminConfig(minimal).ADMIN_TRUST_PROXY).toBe(false);
+    expect(loadAdminConfig({ ...minimal, ADMIN_TRUST_PROXY: '1' }).ADMIN_TRUST_PROXY).toBe(1);
+    expect(loadAdminConfig({ ...minimal, ADMIN_TRUST_PROXY: '10.0.0.0/8, loopback' }).ADMIN_TRUST_PROXY).toEqual([
+      '10.0.0.0/8',
+      'loopback',
+    ]);
+    for (const bad of ['true', 'proxy.example', '10.0.0.300']) {
+      expect(problemsOf({ ...minimal, ADMIN_TRUST_PROXY: bad })).toEqual([
+        expect.stringMatching(/^ADMIN_TRUST_PROXY: false, a number of proxy hops/),
+      ]);
+    }
+  });
 });

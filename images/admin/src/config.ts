@@ -22,6 +22,44 @@ const byteSize = z
   .regex(/^\d+(b|kb|mb)?$/, 'must be a size like 262144, 256kb or 1mb')
   .default('256kb');
 
+/** A trusted proxy: an address, a subnet, or one of express's names for a range. */
+const proxyAddress = z.union([
+  z.ipv4(),
+  z.ipv6(),
+  z.cidrv4(),
+  z.cidrv6(),
+  z.enum(['loopback', 'linklocal', 'uniquelocal']),
+]);
+
+/**
+ * Which reverse proxies the admin believes about the client's address (`X-Forwarded-For`), as
+ * express's `trust proxy` takes it: `false` (none: the address is the peer's), a number of proxy
+ * hops in front of the admin, or a comma-separated list of proxy addresses and subnets. `true`
+ * (believe anyone) is refused: any client could then pick its own address and dodge the login limit.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .default('false')
+  .transform((value, context): false | number | string[] => {
+    if (value === 'false' || value === '0') {
+      return false;
+    }
+    if (/^\d{1,2}$/.test(value)) {
+      return Number(value);
+    }
+    const list = value.split(',').map((item) => item.trim());
+    if (list.every((item) => proxyAddress.safeParse(item).success)) {
+      return list;
+    }
+    context.addIssue({
+      code: 'custom',
+      message:
+        'false, a number of proxy hops, or a comma-separated list of proxy addresses, subnets or loopback/linklocal/uniquelocal',
+    });
+    return z.NEVER;
+  });
+
 /**
  * Every setting of the admin, from the environment (secrets also from `*_FILE`). The admin password
  * is not a setting: `ADMIN_PASSWORD_FILE` names the file that holds it (or its argon2 hash), read
@@ -59,12 +97,19 @@ export const configSchema = z.object({
   ADMIN_COOKIE_SECURE: envBool({}).optional(),
   /** A session unused this long ends. Default 8 h. */
   ADMIN_SESSION_TTL_MS: envInt({ min: 60_000, default: 8 * 3_600_000 }),
+  /** A session ends this long after login, however busy. Default 24 h. */
+  ADMIN_SESSION_MAX_AGE_MS: envInt({ min: 60_000, default: 24 * 3_600_000 }),
   /** Sessions held at once; the least recently used goes when a new one would exceed it. */
   ADMIN_MAX_SESSIONS: envInt({ min: 1, max: 100_000, default: 1000 }),
   /** Largest request body. Default 256 KiB. */
   ADMIN_BODY_LIMIT: byteSize,
   /** Login attempts per client address per minute. */
   ADMIN_LOGIN_RATE_LIMIT: envInt({ min: 1, max: 10_000, default: 10 }),
+  /**
+   * The reverse proxies in front of the admin (see {@link trustProxy}). Default `false`. Behind a
+   * proxy without it every client has the proxy's address and shares one login limit.
+   */
+  ADMIN_TRUST_PROXY: trustProxy,
   /** The channels the live view, the broker page and event submission work on. */
   ADMIN_CHANNELS: channelList,
   /** The compose project whose containers admin may see and control. Default: detected from its own container. */
@@ -85,6 +130,10 @@ export const configSchema = z.object({
   ADMIN_UI_DIR: z.string().min(1).optional(),
   /** Rebuild the UI on change (dev). */
   ADMIN_UI_WATCH: envBool({ default: false }),
+  /** Live streams one session may hold open at once (429 over it). */
+  ADMIN_MAX_STREAMS_PER_SESSION: envInt({ min: 1, max: 1000, default: 8 }),
+  /** Live streams open at once, all sessions together (429 over it). */
+  ADMIN_MAX_STREAMS: envInt({ min: 1, max: 100_000, default: 100 }),
   /** Time between SSE keep-alive comments. */
   ADMIN_SSE_HEARTBEAT_MS: envInt({ min: 1000, default: 15_000 }),
   NODE_ENV: z.string().default('development'),

@@ -43,7 +43,11 @@ void runService(async () => {
     dataDir: config.ADMIN_DATA_DIR,
     logger,
   });
-  const sessions = new SessionStore({ ttlMs: config.ADMIN_SESSION_TTL_MS, maxSessions: config.ADMIN_MAX_SESSIONS });
+  const sessions = new SessionStore({
+    ttlMs: config.ADMIN_SESSION_TTL_MS,
+    maxAgeMs: config.ADMIN_SESSION_MAX_AGE_MS,
+    maxSessions: config.ADMIN_MAX_SESSIONS,
+  });
   const publishAudit = createAuditPublisher(broker);
   const docker = createContainerService({
     socketPath: config.DOCKER_SOCKET,
@@ -67,7 +71,10 @@ void runService(async () => {
     await redis.quit().catch(() => redis.disconnect());
   });
   const tokens = new TokenStore({ redis, keyPrefix: config.TOKENS_KEY_PREFIX });
-  const streams = new LiveStreams();
+  const streams = new LiveStreams({
+    maxPerOwner: config.ADMIN_MAX_STREAMS_PER_SESSION,
+    maxTotal: config.ADMIN_MAX_STREAMS,
+  });
   const ui = createUiRouter({
     dir: config.ADMIN_UI_DIR ?? resolve(__dirname, '../web/dist'),
     watch: config.ADMIN_UI_WATCH,

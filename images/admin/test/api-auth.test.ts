@@ -85,6 +85,18 @@ describe('login', () => {
     await waitFor(async () => (await auditActions()).includes('logout'), { what: 'logout audit' });
   });
 
+  test('a background poll (x-mupets-background: 1) does not restart the idle timer; the session still answers it', async () => {
+    const { agent } = await admin.login();
+    const first = bodyOf<{ expiresAt: string }>(await agent.get('/api/session').set('x-mupets-background', '1'));
+    await waitFor(() => Date.now() > Date.parse(first.expiresAt) - admin.config.ADMIN_SESSION_TTL_MS + 5, {
+      what: 'the clock past the login',
+    });
+    const polled = await agent.get('/api/status').set('x-mupets-background', '1');
+    expect(polled.status).toBe(200);
+    const again = bodyOf<{ expiresAt: string }>(await agent.get('/api/session').set('x-mupets-background', '1'));
+    expect(again.expiresAt).toBe(first.expiresAt);
+  });
+
   test('a forged or stale cookie is no session', async () => {
     const answer = await supertest(admin.app).get('/api/session').set('cookie', 'mupets_admin=forged');
     expect(answer.status).toBe(401);
@@ -133,4 +145,45 @@ describe('login rate limit', () => {
     expect(errorOf(blocked).code).toBe('rate_limited');
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
   });
+});
+
+describe('login rate limit behind a reverse proxy (ADMIN_TRUST_PROXY)', () => {
+  let proxied: TestAdmin;
+  beforeAll(async () => {
+    proxied = await startTestAdmin({
+      file: `${__filename}-proxy`,
+      env: { ADMIN_LOGIN_RATE_LIMIT: '3', ADMIN_TRUST_PROXY: '1' },
+    });
+  });
+  afterAll(async () => {
+    await proxied.close();
+  });
+
+  /** A login as the proxy sends it: from the proxy's address, the client's in X-Forwarded-For. */
+  const loginVia = (client: string, password: string) =>
+    supertest(proxied.app).post('/api/login').set('x-forwarded-for', client).send({ password });
+
+  test("one client's failed attempts do not lock out another: the right password from elsewhere gets in", async () => {
+    for (let i = 0; i < 3; i++) {
+      expect((await loginVia('203.0.113.7', `wrong ${i}`)).status).toBe(401);
+    }
+    expect((await loginVia('203.0.113.7', 'wrong again')).status).toBe(429);
+    // the guesser is limited, the user at another address is not
+    expect((await loginVia('198.51.100.9', TEST_PASSWORD)).status).toBe(204);
+    expect((await loginVia('198.51.100.10', 'a typo')).status).toBe(401);
+    expect(proxied.logs()).toContain('203.0.113.7');
+  });
+});
+
+test('without ADMIN_TRUST_PROXY an X-Forwarded-For header is not believed (it cannot dodge the limit)', async () => {
+  const direct = await startTestAdmin({ file: `${__filename}-direct`, env: { ADMIN_LOGIN_RATE_LIMIT: '2' } });
+  try {
+    const loginAs = (client: string) =>
+      supertest(direct.app).post('/api/login').set('x-forwarded-for', client).send({ password: 'wrong' });
+    expect((await loginAs('203.0.113.1')).status).toBe(401);
+    expect((await loginAs('203.0.113.2')).status).toBe(401);
+    expect((await loginAs('203.0.113.3')).status).toBe(429);
+  } finally {
+    await direct.close();
+  }
 });

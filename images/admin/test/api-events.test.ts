@@ -104,6 +104,23 @@ describe('POST /api/events', () => {
     expect((await submitted('events')).length + (await submitted('logs')).length).toBe(before.count);
   });
 
+  test.each([['admin.audit'], ['admin.login'], ['Admin.Audit'], ['ADMIN.anything']])(
+    "type %s is the admin's own (audit records cannot be forged): 400 naming type, nothing published",
+    async (type) => {
+      const marker = `forged-${type}`;
+      const answer = await submit({ type, message: 'container.stop', data: { action: 'container.stop', marker } });
+      expect(answer.status).toBe(400);
+      expect(errorOf(answer).code).toBe('invalid_input');
+      expect(fieldsOf(answer)).toEqual(['type']);
+      expect(errorOf(answer).issues?.[0]?.message).toMatch(/admin\./);
+      const everything = [
+        ...(await admin.broker.range('events', { count: 10_000 })),
+        ...(await admin.broker.range('logs', { count: 10_000 })),
+      ];
+      expect(everything.filter((entry) => entry.envelope.data?.marker === marker)).toEqual([]);
+    },
+  );
+
   test('an envelope over the broker limit (64 KiB): 400 from the broker naming the rule, nothing published', async () => {
     const answer = await submit({ type: 'big', data: { blob: 'x'.repeat(70 * 1024) } });
     expect(answer.status).toBe(400);

@@ -104,6 +104,17 @@ describe('a dependency down: its routes answer 503, the rest of the admin keeps 
       expect(errorOf(containers).code).toBe('docker_unavailable');
       const ready = await supertest(app).get('/readyz');
       expect(ready.status).toBe(503);
+      // public: the status only, no dependency's error text (addresses, the OrientDB user)
+      expect(bodyOf(ready)).toEqual({
+        status: 'unavailable',
+        checks: { broker: { ok: false }, archive: { ok: false } },
+      });
+      // with a session: why
+      const readyWithSession = await agent.get('/readyz');
+      expect(readyWithSession.status).toBe(503);
+      expect(bodyOf(readyWithSession)).toMatchObject({
+        checks: { broker: { ok: false, error: expect.any(String) }, archive: { ok: false, error: expect.any(String) } },
+      });
       expect((await supertest(app).get('/healthz')).status).toBe(200);
     } finally {
       await broker.close();

@@ -143,8 +143,15 @@ export async function startTestAdmin(options: TestAdminOptions = {}): Promise<Te
     database,
   });
   await Promise.all([broker.ready(10_000), archive.bootstrap()]);
-  const sessions = new SessionStore({ ttlMs: config.ADMIN_SESSION_TTL_MS, maxSessions: config.ADMIN_MAX_SESSIONS });
-  const streams = new LiveStreams();
+  const sessions = new SessionStore({
+    ttlMs: config.ADMIN_SESSION_TTL_MS,
+    maxAgeMs: config.ADMIN_SESSION_MAX_AGE_MS,
+    maxSessions: config.ADMIN_MAX_SESSIONS,
+  });
+  const streams = new LiveStreams({
+    maxPerOwner: config.ADMIN_MAX_STREAMS_PER_SESSION,
+    maxTotal: config.ADMIN_MAX_STREAMS,
+  });
   // the tokens on the shared test Redis (also beside Kafka, as in the stack), under the test's prefix
   const tokenRedis = new Redis(redisUrl());
   const tokens = new TokenStore({ redis: tokenRedis, keyPrefix: testPrefix(file) });

@@ -57,9 +57,23 @@ export function sortKey(ts: Date, uid: string): string {
   return `${ts.toISOString()}|${uid}`;
 }
 
-export function toRow(input: ArchiveInput): MessageRow {
+/**
+ * How far ahead of the archive's clock a timestamp may be: 5 minutes. A record further ahead (a
+ * producer with a wrong clock, `9999-12-31`) would stay first in every newest-first page and never
+ * reach retention's cutoff, so it is re-anchored: stored at the time of archiving, with the claimed
+ * `ts` kept in `data.futureTs` (unless data already has that key).
+ */
+export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
+
+export function toRow(input: ArchiveInput, now: number = Date.now()): MessageRow {
   const { envelope, channel, brokerId } = input;
-  const ts = new Date(envelope.ts);
+  const claimed = new Date(envelope.ts);
+  const future = claimed.getTime() > now + MAX_FUTURE_SKEW_MS;
+  const ts = future ? new Date(now) : claimed;
+  const data =
+    future && !(envelope.data && 'futureTs' in envelope.data)
+      ? { ...envelope.data, futureTs: envelope.ts }
+      : envelope.data;
   const uid = uidOf(channel, envelope.id);
   return {
     uid,
@@ -74,7 +88,7 @@ export function toRow(input: ArchiveInput): MessageRow {
     level: envelope.level ?? null,
     type: envelope.type,
     message: envelope.message ?? null,
-    data: envelope.data === undefined ? null : JSON.stringify(envelope.data),
+    data: data === undefined ? null : JSON.stringify(data),
   };
 }
 

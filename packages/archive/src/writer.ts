@@ -51,8 +51,9 @@ export async function writeBatch(
   const seen = new Set<string>();
   const pending: Pending[] = [];
   const rejected: RejectedInput[] = [];
+  const now = Date.now();
   for (const input of inputs) {
-    const row = toRow(input);
+    const row = toRow(input, now);
     const problem = rowProblem(row);
     if (problem) {
       rejected.push({ input, reason: problem });

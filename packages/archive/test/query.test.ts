@@ -75,9 +75,10 @@ describe('archive search', () => {
   });
 
   it('starts below a broker id of one channel while listing every channel (beforeChannel)', async () => {
-    // far from the other tests' time ranges, so their counts are unchanged
-    const far = 10_000_000;
-    const rows = [input(far), input(far + 1, {}, 'events'), input(far + 2), input(far + 3, {}, 'events')];
+    // far from the other tests' time ranges, so their counts are unchanged; in the past (a record
+    // from the future is re-anchored to the time of archiving)
+    const far = -10_000_000;
+    const rows = [0, 1, 2, 3].map((n) => input(n, { ts: at(far + n) }, n % 2 === 0 ? 'logs' : 'events'));
     expect((await archive().write(rows)).stored).toBe(4);
     const window = { from: at(far), to: at(far + 10) };
     const pivot = rows[2]!;

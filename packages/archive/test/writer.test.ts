@@ -142,4 +142,23 @@ describe('archive writer', () => {
       });
     }
   });
+
+  it('a timestamp from the future (a wrong clock) is re-anchored to the time of archiving, the claimed one kept in data', async () => {
+    const future = input(1, { ts: '9999-12-31T23:59:59.999Z', data: { i: 1 } });
+    const present = input(2, { ts: new Date().toISOString() });
+    const before = Date.now();
+    await archive().write([future, present]);
+    const after = Date.now();
+    const record = await archive().findById('logs', future.envelope.id);
+    expect(Date.parse(record!.ts)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(record!.ts)).toBeLessThanOrEqual(after);
+    expect(record!.data).toEqual({ i: 1, futureTs: '9999-12-31T23:59:59.999Z' });
+    // a clock a little ahead (within MAX_FUTURE_SKEW_MS) is left as it is
+    const nearly = input(3, { ts: new Date(Date.now() + 60_000).toISOString() });
+    await archive().write([nearly]);
+    expect((await archive().findById('logs', nearly.envelope.id))!.ts).toBe(nearly.envelope.ts);
+    // retention reaches it like any other record
+    await archive().deleteOlderThan(new Date(Date.now() + 3_600_000));
+    expect(await archive().findById('logs', future.envelope.id)).toBeNull();
+  });
 });

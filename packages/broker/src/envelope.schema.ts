@@ -5,6 +5,40 @@ import { EnvelopeValidationError, type EnvelopeIssue, InvalidNameError } from '.
 /** Default limit on one serialized envelope: 64 KiB. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024;
 
+/**
+ * Deepest nesting of objects and arrays in `data` (the object itself is level 1). JSON nested
+ * thousands of levels parses, but then every `JSON.stringify` of it throws: such an entry from a
+ * foreign producer would be a poison that no consumer, dead-letter or live view can handle.
+ */
+export const MAX_DATA_DEPTH = 64;
+
+/**
+ * Whether `root` nests objects or arrays deeper than `max` levels (iterative: no stack to
+ * overflow). Each object is walked once: parsed JSON is a tree, and a cycle in a caller's object
+ * is left to the serializer, which names it (rule `json`).
+ */
+export function nestsDeeperThan(root: unknown, max: number): boolean {
+  const pending: Array<[value: object, depth: number]> = [];
+  const seen = new Set<object>();
+  const visit = (value: unknown, depth: number): void => {
+    if (value !== null && typeof value === 'object' && !seen.has(value)) {
+      seen.add(value);
+      pending.push([value, depth]);
+    }
+  };
+  visit(root, 1);
+  while (pending.length > 0) {
+    const [value, depth] = pending.pop()!;
+    if (depth > max) {
+      return true;
+    }
+    for (const child of Object.values(value)) {
+      visit(child, depth + 1);
+    }
+  }
+  return false;
+}
+
 export const LEVELS = ['fatal', 'error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
 
 // names are short enough that derived ones (`<channel>.dead`) still fit the envelope's 64-char rule
@@ -37,7 +71,18 @@ export const envelopeSchema = z.strictObject({
   source: sourceSchema,
   level: z.enum(LEVELS).optional(),
   message: z.string().optional(),
-  data: z.record(z.string(), z.unknown()).optional(),
+  data: z
+    .record(z.string(), z.unknown())
+    .superRefine((data, context) => {
+      if (nestsDeeperThan(data, MAX_DATA_DEPTH)) {
+        context.addIssue({
+          code: 'custom',
+          message: `nests objects and arrays deeper than ${MAX_DATA_DEPTH} levels`,
+          params: { rule: 'max_depth' },
+        });
+      }
+    })
+    .optional(),
   v: z.literal(1),
 });
 
@@ -95,6 +140,8 @@ function ruleOf(issue: z.core.$ZodIssue, candidate: unknown): string {
       return 'enum';
     case 'unrecognized_keys':
       return 'unknown_key';
+    case 'custom':
+      return typeof issue.params?.rule === 'string' ? issue.params.rule : issue.code;
     default:
       return issue.code;
   }
@@ -163,7 +210,7 @@ export function fastEnvelope(channel: string, raw: Record<string, unknown>): Env
     ts !== undefined ||
     (level !== undefined && !(typeof level === 'string' && LEVEL_SET.has(level))) ||
     (message !== undefined && typeof message !== 'string') ||
-    (data !== undefined && !isPlainObject(data)) ||
+    (data !== undefined && (!isPlainObject(data) || nestsDeeperThan(data, MAX_DATA_DEPTH))) ||
     !CHANNEL_RE.test(channel)
   ) {
     return undefined;

@@ -22,6 +22,7 @@ export {
   serializeEnvelope,
   envelopeSchema,
   DEFAULT_MAX_MESSAGE_BYTES,
+  MAX_DATA_DEPTH,
   LEVELS,
   type Envelope,
   type EnvelopeSource,

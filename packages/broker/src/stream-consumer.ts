@@ -43,13 +43,18 @@ export function resolveConsumeOptions(options: ConsumeOptions = {}): Resolved {
 /**
  * One member of a consumer group. Reads with XREADGROUP on its own (blocking) connection, runs the
  * handler, XACKs what succeeded. Entries left pending (handler failed, or a consumer died) are
- * reclaimed with XAUTOCLAIM once idle for `minIdleMs`; after `maxDeliveries` they move to the
- * dead-letter channel, atomically with their XACK, so an entry is always in exactly one place.
+ * reclaimed with XAUTOCLAIM once idle for `minIdleMs`; after `maxDeliveries` handler failures they
+ * move to the dead-letter channel, atomically with their XACK, so an entry is always in exactly one
+ * place. Redis counts every takeover as a delivery, also one by a consumer that was replaced before
+ * its handler finished (restarts while the archive is down): those are not failures, so the
+ * failures are counted apart, in a hash beside the stream (`<stream>:failures:<group>`).
  */
 export class StreamConsumer implements Consumer {
   readonly name: string;
   readonly stopped: Promise<void>;
   private readonly key: string;
+  /** Handler failures per pending entry id (a field is removed when the entry is acked). */
+  private readonly failuresKey: string;
   private readonly conn: Redis;
   private readonly abort = new AbortController();
   private clientId: number | undefined;
@@ -64,6 +69,8 @@ export class StreamConsumer implements Consumer {
   ) {
     this.name = options.consumer;
     this.key = ctx.keyOf(channel);
+    // channel and group names never hold a colon, so no channel's key can be this one
+    this.failuresKey = `${this.key}:failures:${group}`;
     this.conn = openConnection(ctx.url, `consumer:${group}`, ctx.logger);
     this.stopped = this.run().finally(() => closeConnection(this.conn));
   }
@@ -176,7 +183,11 @@ export class StreamConsumer implements Consumer {
       const [next, claimed, deleted = []] = reply;
       if (deleted.length > 0) {
         // trimmed away while pending (only possible if trimmed outside this broker): nothing to deliver
-        await this.ctx.main.xack(this.key, this.group, ...deleted);
+        await this.ctx.main
+          .multi()
+          .xack(this.key, this.group, ...deleted)
+          .hdel(this.failuresKey, ...deleted)
+          .exec();
       }
       if (claimed.length > 0) {
         const counts = await this.deliveryCounts(claimed.map(([id]) => id));
@@ -217,11 +228,6 @@ export class StreamConsumer implements Consumer {
       const parsed = parseEntry(entry, { key: this.key, channel: this.channel });
       if (!parsed.ok) {
         await this.deadLetter(parsed.id, deliveries, parsed.error, { fields: parsed.fields });
-      } else if (deliveries > this.options.maxDeliveries) {
-        const error = new Error(
-          `delivered ${deliveries - 1} times without an ack (consumer crashed or stalled each time)`,
-        );
-        await this.deadLetter(parsed.id, deliveries - 1, error, { envelope: parsed.envelope });
       } else {
         good.push({ id: parsed.id, channel: this.channel, envelope: parsed.envelope, deliveries });
       }
@@ -235,14 +241,20 @@ export class StreamConsumer implements Consumer {
       const failure = failures.get(delivery.id);
       if (!failure) {
         acks.push(delivery.id);
-      } else if (failure.deadLetter || delivery.deliveries >= this.options.maxDeliveries) {
-        await this.deadLetter(delivery.id, delivery.deliveries, failure.error, { envelope: delivery.envelope });
+        continue;
+      }
+      const failed = failure.deadLetter ? 0 : await this.ctx.main.hincrby(this.failuresKey, delivery.id, 1);
+      if (failure.deadLetter || failed >= this.options.maxDeliveries) {
+        await this.deadLetter(delivery.id, failure.deadLetter ? delivery.deliveries : failed, failure.error, {
+          envelope: delivery.envelope,
+        });
       } else {
         this.ctx.logger.warn('handler failed, entry will be retried', {
           channel: this.channel,
           group: this.group,
           id: delivery.id,
           deliveries: delivery.deliveries,
+          failures: failed,
           error: errorMessage(failure.error),
         });
       }
@@ -257,7 +269,15 @@ export class StreamConsumer implements Consumer {
     for (let attempt = 0; ; attempt++) {
       try {
         await waitForReady(this.ctx.main, this.options.minIdleMs);
-        await this.ctx.main.xack(this.key, this.group, ...ids);
+        const results = await this.ctx.main
+          .multi()
+          .xack(this.key, this.group, ...ids)
+          .hdel(this.failuresKey, ...ids)
+          .exec();
+        const refused = results?.find(([error]) => error)?.[0];
+        if (refused) {
+          throw refused;
+        }
         return;
       } catch (error) {
         if (attempt >= 20) {
@@ -294,6 +314,7 @@ export class StreamConsumer implements Consumer {
       .multi()
       .xadd(this.ctx.keyOf(deadChannel), '*', ENVELOPE_FIELD, json)
       .xack(this.key, this.group, id)
+      .hdel(this.failuresKey, id)
       .exec();
     this.ctx.logger.error('entry dead-lettered', {
       channel: this.channel,

@@ -53,7 +53,12 @@ export interface ConsumeOptions {
   minIdleMs?: number;
   /** How often to look for reclaimable entries. Default minIdleMs / 2. (Redis only.) */
   reclaimIntervalMs?: number;
-  /** Deliveries after which a failing entry goes to the dead-letter channel. Default 5. */
+  /**
+   * Handler failures after which an entry goes to the dead-letter channel. Default 5. Only a
+   * handler that threw or reported the entry failed counts: a takeover of an entry whose consumer
+   * died or was replaced before its handler finished does not (Redis: `Delivery.deliveries` still
+   * counts those).
+   */
   maxDeliveries?: number;
   /**
    * Where a new group starts: `0` (the whole stream) or `$` (new entries only). Default `0`.

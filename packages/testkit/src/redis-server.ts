@@ -9,6 +9,8 @@ import { supervisedProcess } from './supervised-process';
 export interface RedisServerOptions {
   /** Persist every write to an append-only file, fsynced before the reply (survives SIGKILL). */
   appendOnly?: boolean;
+  /** More redis-server arguments, after the harness's own (a later one wins), e.g. a compose file's. */
+  extraArgs?: readonly string[];
 }
 
 export interface RedisServer {
@@ -46,6 +48,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     '--appendonly', options.appendOnly ? 'yes' : 'no',
     '--appendfsync', 'always',
     '--loglevel', 'warning',
+    ...(options.extraArgs ?? []),
   ]; // prettier-ignore
   const server = supervisedProcess({
     what: `redis-server on port ${port}`,

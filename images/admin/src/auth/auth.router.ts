@@ -18,6 +18,8 @@ export interface AuthOptions {
   loginLimitPerMinute: number;
   publishAudit: PublishAudit;
   logger: AppLogger;
+  /** Called when a session ends at logout (its live streams end with it). */
+  onSessionEnd?: (sessionId: string) => void;
 }
 
 const loginSchema = z.strictObject({ password: z.string().min(1).max(1024) });
@@ -66,6 +68,7 @@ export function createSessionRouter(options: AuthOptions): Router {
     const session = sessionOf(response);
     if (session) {
       options.sessions.destroy(session.id);
+      options.onSessionEnd?.(session.id);
     }
     response.clearCookie(SESSION_COOKIE, cookieOptions(options.secureCookie));
     audit(options, 'logout', { ip: request.ip });

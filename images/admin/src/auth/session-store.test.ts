@@ -31,6 +31,30 @@ describe('SessionStore', () => {
     expect(sessions.size).toBe(0);
   });
 
+  test('a session ends at its absolute lifetime however busy it is', () => {
+    const sessions = new SessionStore({ ttlMs: 1000, maxAgeMs: 2500, maxSessions: 3, now: () => now });
+    const session = sessions.create();
+    for (let step = 0; step < 4; step++) {
+      now += 600;
+      expect(sessions.touch(session.id)).toBe(session);
+    }
+    // never past created + maxAge, even right after use
+    expect(session.expiresAt).toBe(1_000_000 + 2500);
+    now = 1_000_000 + 2500;
+    expect(sessions.touch(session.id)).toBeUndefined();
+  });
+
+  test('peek (a background poll) finds the session without restarting its idle timer', () => {
+    const sessions = store();
+    const session = sessions.create();
+    now += 900;
+    expect(sessions.peek(session.id)).toBe(session);
+    expect(session.expiresAt).toBe(1_000_000 + 1000);
+    now += 100;
+    expect(sessions.peek(session.id)).toBeUndefined();
+    expect(sessions.touch(session.id)).toBeUndefined();
+  });
+
   test('the cap drops the least recently used session', () => {
     const sessions = store();
     const [a, b, c] = [sessions.create(), sessions.create(), sessions.create()];

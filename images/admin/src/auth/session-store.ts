@@ -6,13 +6,17 @@ export interface Session {
   readonly id: string;
   /** The token mutating requests must echo in `X-CSRF-Token`. */
   readonly csrfToken: string;
-  /** When the session ends unless used again (ms since the epoch). */
+  /** When the session ends unless used again (ms since the epoch); never after `endsAt`. */
   expiresAt: number;
+  /** When the session ends however busy it is: its absolute lifetime (ms since the epoch). */
+  readonly endsAt: number;
 }
 
 export interface SessionStoreOptions {
   /** A session unused this long ends. */
   ttlMs: number;
+  /** A session ends this long after login, used or not. Default: no absolute lifetime. */
+  maxAgeMs?: number;
   /** Sessions held at once; creating one more drops the least recently used. */
   maxSessions: number;
   /** The clock; tests pass their own. Default `Date.now`. */
@@ -46,10 +50,13 @@ export class SessionStore {
       }
       this.sessions.delete(oldest);
     }
+    const now = this.now();
+    const endsAt = now + (this.options.maxAgeMs ?? Number.POSITIVE_INFINITY);
     const session: Session = {
       id: randomBytes(32).toString('base64url'),
       csrfToken: randomBytes(32).toString('base64url'),
-      expiresAt: this.now() + this.options.ttlMs,
+      expiresAt: Math.min(now + this.options.ttlMs, endsAt),
+      endsAt,
     };
     this.sessions.set(session.id, session);
     return session;
@@ -66,9 +73,18 @@ export class SessionStore {
     if (session.expiresAt <= now) {
       return undefined;
     }
-    session.expiresAt = now + this.options.ttlMs;
+    session.expiresAt = Math.min(now + this.options.ttlMs, session.endsAt);
     this.sessions.set(id, session);
     return session;
+  }
+
+  /**
+   * The live session with this id, its idle timer left as it is: for requests the browser makes
+   * by itself (background polls), which must not keep an abandoned session alive.
+   */
+  peek(id: string): Session | undefined {
+    const session = this.sessions.get(id);
+    return session && session.expiresAt > this.now() ? session : undefined;
   }
 
   destroy(id: string): void {

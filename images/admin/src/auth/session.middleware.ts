@@ -4,6 +4,11 @@ import { safeEqual, type Session, type SessionStore } from './session-store';
 
 /** The session cookie's name. */
 export const SESSION_COOKIE = 'mupets_admin';
+/**
+ * Set (to `1`) on requests the UI makes by itself (background polls): they find the session but
+ * do not restart its idle timer, so an abandoned tab does not keep a session alive.
+ */
+export const BACKGROUND_HEADER = 'x-mupets-background';
 /** The header mutating requests carry the CSRF token in. */
 export const CSRF_HEADER = 'x-csrf-token';
 
@@ -29,11 +34,15 @@ export function readCookie(request: Request, name: string): string | undefined {
   return undefined;
 }
 
-/** Looks the cookie's session up (restarting its idle timer) and puts it in `res.locals.session`. */
+/**
+ * Looks the cookie's session up (restarting its idle timer, unless {@link BACKGROUND_HEADER} says
+ * the browser asked by itself) and puts it in `res.locals.session`.
+ */
 export function loadSession(sessions: SessionStore): RequestHandler {
   return (request, response, next) => {
     const id = readCookie(request, SESSION_COOKIE);
-    const session = id ? sessions.touch(id) : undefined;
+    const background = request.get(BACKGROUND_HEADER) === '1';
+    const session = id ? (background ? sessions.peek(id) : sessions.touch(id)) : undefined;
     if (session) {
       (response.locals as { session?: Session }).session = session;
     }

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Broker } from '@mupets/broker';
 import express, { type Router } from 'express';
 import { z } from 'zod';
-import type { PublishAudit } from '../audit';
+import { isReservedEventType, type PublishAudit } from '../audit';
 import { parseInput } from '../http-error';
 import { identifier, level } from '../input-schemas';
 import type { AppLogger } from '../logger';
@@ -24,7 +24,7 @@ export function createEventsRouter(options: EventsOptions): Router {
       .string()
       .refine((channel) => options.channels.includes(channel), `must be one of ${options.channels.join(', ')}`)
       .optional(),
-    type: identifier,
+    type: identifier.refine((type) => !isReservedEventType(type), "admin.* types are the admin's own (audit)"),
     data: z.record(z.string(), z.unknown()).optional(),
     level: level.optional(),
     message: z.string().max(16_384).optional(),

@@ -1,7 +1,9 @@
 import type { Broker, Envelope, StreamEntry, Tail } from '@mupets/broker';
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
-import { invalidInput, parseInput } from '../http-error';
+import { sessionOf } from '../auth/session.middleware';
+import type { Session } from '../auth/session-store';
+import { HttpError, invalidInput, parseInput } from '../http-error';
 import { identifier, level } from '../input-schemas';
 import type { LiveStreams } from '../live-streams';
 import type { AppLogger } from '../logger';
@@ -59,6 +61,10 @@ function filterOf(query: z.output<typeof liveQuery>): LiveFilter | undefined {
 export function createLiveRouter(options: LiveOptions): Router {
   const router = express.Router();
   router.get('/', async (request, response) => {
+    // before any await: a client that leaves while the start position is read must not get a
+    // stream (its tails would never be closed: 'close' has fired already)
+    let gone = false;
+    response.once('close', () => (gone = true));
     const query = parseInput(liveQuery, request.query, 'query');
     const channels = selectChannels(query.channels, options.channels);
     const cursor = startCursor(request, query.from);
@@ -76,8 +82,15 @@ export function createLiveRouter(options: LiveOptions): Router {
         start.set(channel, newest?.id ?? '0');
       }),
     );
+    if (gone) {
+      return;
+    }
+    const session = sessionOf(response);
+    if (!options.streams.hasRoomFor(session?.id)) {
+      throw new HttpError(429, 'too_many_streams', 'too many live streams open; close one and retry');
+    }
     const position: LiveCursor = new Map(channels.map((channel) => [channel, start.get(channel)!]));
-    openStream(options, request, response, position, filterOf(query));
+    openStream(options, request, response, position, filterOf(query), session);
   });
   return router;
 }
@@ -114,6 +127,7 @@ function openStream(
   response: Response,
   position: LiveCursor,
   filter: LiveFilter | undefined,
+  session: Session | undefined,
 ): void {
   const { logger } = options;
   response.status(200);
@@ -152,7 +166,7 @@ function openStream(
     await Promise.all(tails.map((tail) => tail.close().catch(() => undefined)));
   }
 
-  if (!options.streams.add(stream)) {
+  if (!options.streams.add(stream, session?.id)) {
     response.end();
     return;
   }
@@ -160,6 +174,11 @@ function openStream(
   response.on('drain', () => waiters.splice(0).forEach((wake) => wake()));
 
   const heartbeat = setInterval(() => {
+    // the stream itself is no use of the session: it ends when the session has (logout ends it at once)
+    if (session && session.expiresAt <= Date.now()) {
+      void stream.close();
+      return;
+    }
     response.write(': keep-alive\n\n');
   }, options.heartbeatMs);
 

@@ -29,8 +29,8 @@ export function createStatusRouter(options: StatusOptions): Router {
   const router = express.Router();
   router.get('/', async (_request, response) => {
     const [broker, archive, docker, studioReachable] = await Promise.all([
-      outcome(() => options.broker.ready(timeoutMs), timeoutMs),
-      outcome(() => options.archive.ping(), timeoutMs),
+      checkOutcome(() => options.broker.ready(timeoutMs), timeoutMs),
+      checkOutcome(() => options.archive.ping(), timeoutMs),
       options.dockerStatus
         ? withTimeout(options.dockerStatus(), timeoutMs).catch((error: unknown): DockerStatus => ({
             ok: false,
@@ -50,7 +50,11 @@ export function createStatusRouter(options: StatusOptions): Router {
   return router;
 }
 
-async function outcome(check: () => Promise<void>, timeoutMs: number): Promise<{ ok: boolean; error?: string }> {
+/** Runs one dependency check under a timeout: `{ ok }`, or `{ ok: false, error }` saying why. */
+export async function checkOutcome(
+  check: () => Promise<void>,
+  timeoutMs: number,
+): Promise<{ ok: boolean; error?: string }> {
   try {
     await withTimeout(check(), timeoutMs);
     return { ok: true };

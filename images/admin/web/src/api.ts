@@ -47,8 +47,24 @@ export interface ApiOptions {
   signal?: AbortSignal;
 }
 
+let backgroundStarts = 0;
+
+/**
+ * Starts `load` as a request the browser makes by itself (a poll): every `api` call it starts
+ * synchronously says so, and the server does not count it as use of the session.
+ */
+export function inBackground<T>(load: () => Promise<T>): Promise<T> {
+  backgroundStarts++;
+  try {
+    return load();
+  } finally {
+    backgroundStarts--;
+  }
+}
+
 /** Calls the admin API; resolves with the JSON body (undefined for 204), throws ApiError otherwise. */
 export async function api<T>(path: string, options: ApiOptions = {}): Promise<T> {
+  const background = backgroundStarts > 0;
   const method = options.method ?? 'GET';
   const mutating = method !== 'GET';
   const send = async (token?: string): Promise<Response> => {
@@ -58,6 +74,9 @@ export async function api<T>(path: string, options: ApiOptions = {}): Promise<T>
     }
     if (token) {
       headers['x-csrf-token'] = token;
+    }
+    if (background) {
+      headers['x-mupets-background'] = '1';
     }
     return fetch(path, {
       method,

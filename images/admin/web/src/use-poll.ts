@@ -1,6 +1,6 @@
 // Load something now and again every few seconds, with its error kept apart from its last value.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError } from './api';
+import { ApiError, inBackground } from './api';
 
 export interface Polled<T> {
   data: T | undefined;
@@ -28,10 +28,12 @@ export function usePoll<T>(
   useEffect(() => {
     const controller = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const run = async (): Promise<void> => {
+    // the first load is the user's (the page opened); the repeats are the browser's own
+    const run = async (repeat: boolean): Promise<void> => {
       setLoading(true);
       try {
-        const value = await loadRef.current(controller.signal);
+        const load = () => loadRef.current(controller.signal);
+        const value = await (repeat ? inBackground(load) : load());
         if (!controller.signal.aborted) {
           setData(value);
           setError(undefined);
@@ -45,12 +47,12 @@ export function usePoll<T>(
         if (!controller.signal.aborted) {
           setLoading(false);
           if (intervalMs > 0) {
-            timer = setTimeout(() => void run(), intervalMs);
+            timer = setTimeout(() => void run(true), intervalMs);
           }
         }
       }
     };
-    void run();
+    void run(false);
     return () => {
       controller.abort();
       clearTimeout(timer);

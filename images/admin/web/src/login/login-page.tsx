@@ -2,6 +2,27 @@
 import { useState } from 'preact/hooks';
 import { api, ApiError, errorMessage, forgetSession } from '../api';
 
+/**
+ * Where `next` asks to go, when that is a page of this admin; else Live. The browser itself
+ * resolves the address (it reads `\` as `/` and drops tabs and newlines, so `/\evil.example` is
+ * another origin): only what it resolves to on this origin counts.
+ */
+function pageAfterLogin(next: string | null): string {
+  if (!next) {
+    return '/live';
+  }
+  let target: URL;
+  try {
+    target = new URL(next, location.origin);
+  } catch {
+    return '/live';
+  }
+  if (target.origin !== location.origin || target.pathname.startsWith('/login')) {
+    return '/live';
+  }
+  return target.pathname + target.search + target.hash;
+}
+
 export function LoginPage() {
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | undefined>();
@@ -18,9 +39,7 @@ export function LoginPage() {
     try {
       await api('/api/login', { method: 'POST', body: { password }, noLoginRedirect: true });
       forgetSession();
-      const next = new URLSearchParams(location.search).get('next');
-      // only a path of this site, never an address elsewhere
-      location.assign(next && /^\/(?!\/)/.test(next) && !next.startsWith('/login') ? next : '/live');
+      location.assign(pageAfterLogin(new URLSearchParams(location.search).get('next')));
     } catch (caught) {
       if (caught instanceof ApiError && caught.status === 401) {
         setError('Wrong password.');
