@@ -29,14 +29,15 @@ export async function convertLegacyData(
   let unreadable = 0;
   let conflicts = 0;
   for (;;) {
-    const rows = await conn.query<{ rid: unknown; tk: string; data: string }>(
-      `SELECT @rid AS rid, tk, data FROM ${messageClass} WHERE tk > :afterTk AND data.type() = 'STRING' ` +
-        'ORDER BY tk LIMIT :n',
+    // a walk of the tk index; the text test is done here (in the query it made OrientDB sort)
+    const page = await conn.query<{ uid: string; tk: string; data: unknown }>(
+      `SELECT uid, tk, data FROM ${messageClass} WHERE tk > :afterTk ORDER BY tk LIMIT :n`,
       { afterTk: after, n: batchSize },
     );
-    if (rows.length === 0) {
+    if (page.length === 0) {
       break;
     }
+    const rows = page.filter((row): row is { uid: string; tk: string; data: string } => typeof row.data === 'string');
     const params: Record<string, unknown> = {};
     const updates: string[] = [];
     rows.forEach((row, i) => {
@@ -49,11 +50,11 @@ export async function convertLegacyData(
         return;
       }
       const { cid, cid12, stream } = containerFields(data);
-      Object.assign(params, { [`r${i}`]: row.rid, [`d${i}`]: encodeData(data), [`c${i}`]: cid, [`p${i}`]: cid12 });
+      Object.assign(params, { [`r${i}`]: row.uid, [`d${i}`]: encodeData(data), [`c${i}`]: cid, [`p${i}`]: cid12 });
       params[`s${i}`] = stream;
       updates.push(
         `UPDATE ${messageClass} SET data = :d${i}, cid = :c${i}, cid12 = :p${i}, stream = :s${i} ` +
-          `WHERE @rid = :r${i} AND data.type() = 'STRING';`,
+          `WHERE uid = :r${i} AND data.type() = 'STRING';`,
       );
     });
     try {
@@ -70,7 +71,7 @@ export async function convertLegacyData(
     }
     conflicts = 0;
     converted += updates.length;
-    after = rows[rows.length - 1]!.tk;
+    after = page[page.length - 1]!.tk;
   }
   if (converted > 0 || unreadable > 0) {
     logger.info('archive data converted to embedded documents', { converted, unreadable });
