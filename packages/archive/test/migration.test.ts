@@ -22,7 +22,11 @@ const LEGACY = CONVERT_BATCH * 4 + 37; // several batches and a partial one
 async function legacyWrite(conn: OrientConnection, inputs: readonly ArchiveInput[]): Promise<void> {
   for (let start = 0; start < inputs.length; start += 500) {
     const rows = inputs.slice(start, start + 500).map((item) => {
-      const { cid: _cid, cid12: _cid12, stream: _stream, ...row } = toRow(item);
+      // the version-1 row: no container fields, data as text
+      const row: Record<string, unknown> = { ...toRow(item) };
+      delete row.cid;
+      delete row.cid12;
+      delete row.stream;
       return { ...row, data: item.envelope.data === undefined ? null : JSON.stringify(item.envelope.data) };
     });
     const { script, params } = insertScript(rows as never);
