@@ -1,5 +1,5 @@
-// bench:search — query latency on a 1M-record archive: p50/p95 of the admin's three typical
-// queries. Seeds the records through the archive's own writer (as the log-archiver would) into a
+// bench:search — query latency on a 1M-record archive: p50/p95 of the admin's typical queries,
+// the data field filter and a container's history among them. Seeds the records through the archive's own writer (as the log-archiver would) into a
 // private OrientDB. Prints one figure per line.
 //
 //   npm run bench:search [-- --records 1000000] [-- --runs 50]
@@ -36,7 +36,12 @@ function record(i: number, now: number): ArchiveInput {
       // independent of the service (i % 8), so every service has every level
       level: LEVELS[Math.floor(i / SERVICES.length) % LEVELS.length],
       message,
-      data: { i, status: 200 },
+      // one in 100 a server error (the field filter's value); container output like the log-collector's
+      data: {
+        i,
+        status: i % 100 === 0 ? 500 : 200,
+        docker: { containerId: `${(i % 5).toString(16).padStart(12, '0')}`, image: 'app', stream: 'stdout' },
+      },
       v: 1,
     },
   };
@@ -78,6 +83,9 @@ async function main(): Promise<void> {
       ['fulltext_word_last_24h', () => archive.search({ text: 'timeout', from, to, limit: 100 })],
       ['counts_per_minute_24h', () => archive.counts({ from, to, bucket: 'minute' })],
       ['page_of_100_newest', () => archive.search({ limit: 100 })],
+      ['field_status_500_last_24h', () => archive.search({ field: 'status', value: 500, from, to, limit: 100 })],
+      ['container_by_name_100_newest', () => archive.search({ container: 'pod-3', limit: 100 })],
+      ['container_by_id_100_newest', () => archive.search({ container: '000000000003', limit: 100 })],
     ];
     for (const [name, run] of queries) {
       const { p50, p95 } = await timed(run);

@@ -1,3 +1,4 @@
+import { FIELD_PATH, FIELD_PATH_RULE } from '@mupets/archive';
 import { LEVELS } from '@mupets/broker';
 import { z } from 'zod';
 
@@ -28,3 +29,32 @@ export function queryInt(min: number, max: number) {
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 }
+
+/** A path inside an archived record's `data` (`status`, `http.method`): the archive's rule. */
+export const fieldPath = z.string().regex(FIELD_PATH, FIELD_PATH_RULE);
+
+const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
+
+/**
+ * A field filter's value from a query string, typed as JSON reads it: `500` is the number,
+ * `true`/`false` the booleans, `"500"` (quoted) the string; any other text is that string.
+ */
+export const fieldValue = z
+  .string()
+  .max(1024)
+  .transform((text): string | number | boolean => {
+    if (text === 'true' || text === 'false') {
+      return text === 'true';
+    }
+    if (JSON_NUMBER.test(text) && Number.isFinite(Number(text))) {
+      return Number(text);
+    }
+    if (text.length >= 2 && text.startsWith('"') && text.endsWith('"')) {
+      try {
+        return JSON.parse(text) as string;
+      } catch {
+        return text;
+      }
+    }
+    return text;
+  });

@@ -1,6 +1,7 @@
 // The Containers page in a real headless Chromium against the admin on a real (private) dockerd:
 // the table, a container's logs followed, and a restart behind the typed-name confirmation.
 import Docker from 'dockerode';
+import { buildEnvelope } from '@mupets/broker';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startDockerd, waitFor, type Dockerd } from '@mupets/testkit';
 import { createAuditPublisher, type PublishAudit } from '../src/audit';
@@ -142,5 +143,47 @@ test('restart asks for the container name first, then restarts it', async () => 
     timeoutMs: 20_000,
     what: 'the container restarted',
   });
+  await page.close();
+});
+
+test('each container links to its archived history, still reachable by name once it is removed', async () => {
+  // what the log-collector would have archived from a container that no longer exists
+  const GONE = `${PROJECT}_gone_1`;
+  const gone = await runLooper(docker, { name: GONE, labels: composeLabels(PROJECT, 'gone') });
+  const goneId = gone.id;
+  const record = (instance: string, containerId: string, n: number) => ({
+    channel: 'logs',
+    brokerId: `${1_720_000_000_000 + n}-0`,
+    envelope: buildEnvelope('logs', {
+      type: 'container.log',
+      ts: new Date(Date.now() - 86_400_000 + n * 1000).toISOString(),
+      source: { service: instance.split('_')[1]!, instance },
+      level: 'info',
+      message: `${instance} archived line ${n}`,
+      data: { docker: { containerId, image: 'busybox', stream: 'stdout' } },
+    }),
+  });
+  await admin.archive.write([record(WEB, webId, 1), record(GONE, goneId, 2), record(WORKER, 'f'.repeat(64), 3)]);
+  await gone.remove({ force: true });
+
+  const page = await containersPage();
+  await page.locator(`a[data-history="${WEB}"]`).click();
+  await page.waitForURL(/\/archive\?/, { timeout: 10_000 });
+  await waitFor(async () => (await page.locator('tr[data-record]').count()) === 1, {
+    what: "the web container's line",
+  });
+  await expect(page.locator('tr[data-record]').textContent()).resolves.toContain(`${WEB} archived line 1`);
+  await expect(page.locator('input[name="container"]').inputValue()).resolves.toBe(WEB);
+
+  await page.goto(`${baseUrl}/containers`);
+  await page.locator(`tr[data-container="${WEB}"]`).waitFor({ timeout: 20_000 });
+  expect(await page.locator(`tr[data-container="${GONE}"]`).count()).toBe(0);
+  await page.fill('input[name="history"]', GONE);
+  await page.click('form.history-form button[type="submit"]');
+  await page.waitForURL(/\/archive\?/, { timeout: 10_000 });
+  await waitFor(async () => (await page.locator('tr[data-record]').count()) === 1, {
+    what: "the removed container's line",
+  });
+  await expect(page.locator('tr[data-record]').textContent()).resolves.toContain(`${GONE} archived line 2`);
   await page.close();
 });

@@ -221,6 +221,65 @@ test('Archive finds an archived event by full text and shows the whole record', 
   await screenshot(page, 'archive');
 });
 
+test('Archive filters on a field of data and on a container, and the URL carries the filters', async () => {
+  const word = `field${randomUUID().slice(0, 8)}`;
+  const line = (status: number | string, instance: string) => ({
+    ...logMessage(word, { status, docker: { containerId: 'feed'.repeat(16), image: 'nginx', stream: 'stderr' } }),
+    source: { service: 'browser-test', instance },
+  });
+  await admin.broker.publish('logs', [
+    line(500, 'shop-web-1'),
+    line('500', 'shop-web-1'),
+    line(200, 'shop-web-1'),
+    line(500, 'shop-db-1'),
+  ]);
+  await waitFor(async () => (await admin.archive.search({ text: word, limit: 10 })).records.length === 4, {
+    timeoutMs: 30_000,
+    what: 'the four lines archived',
+  });
+
+  const page = await loggedInPage();
+  await page.goto(`${baseUrl}/archive`);
+  await page.fill('input[name="text"]', word);
+  await page.fill('input[name="field"]', 'status');
+  await page.fill('input[name="value"]', '500');
+  await page.fill('input[name="container"]', 'shop-web-1');
+  await page.selectOption('select[name="stream"]', 'stderr');
+  await page.click('form[role="search"] button[type="submit"]');
+  // the number 500 of that container only: not the string "500", not the other container
+  await waitFor(async () => (await page.locator('tr[data-record]').count()) === 1, { what: 'one record found' });
+  await page.locator('tr[data-record]').click();
+  const panel = (await page.locator('aside[aria-label="Record"]').textContent()) ?? '';
+  expect(panel).toContain('"status": 500');
+  expect(panel).toContain('shop-web-1');
+  const url = new URL(page.url());
+  expect(Object.fromEntries(url.searchParams)).toMatchObject({
+    field: 'status',
+    value: '500',
+    container: 'shop-web-1',
+    stream: 'stderr',
+    text: word,
+  });
+  const exportHref = (await page.locator('a', { hasText: 'NDJSON' }).getAttribute('href')) ?? '';
+  expect(exportHref).toContain('field=status');
+  expect(exportHref).toContain('container=shop-web-1');
+
+  // the link opens the same search; the quoted value is the string "500"
+  url.searchParams.set('value', '"500"');
+  const linked = await loggedInPage();
+  await linked.goto(url.toString());
+  await expect(linked.locator('input[name="field"]').inputValue()).resolves.toBe('status');
+  await waitFor(async () => (await linked.locator('tr[data-record]').count()) === 1, { what: 'the string record' });
+  await linked.locator('tr[data-record]').click();
+  await expect(linked.locator('aside[aria-label="Record"]').textContent()).resolves.toContain('"status": "500"');
+
+  // a bad path is refused by the server, naming the field
+  await linked.fill('input[name="field"]', 'status OR 1=1');
+  await linked.click('form[role="search"] button[type="submit"]');
+  await expect(linked.locator('.banner.error').textContent({ timeout: 10_000 })).resolves.toContain('field');
+  await screenshot(page, 'archive-field-filter');
+});
+
 test('Submit checks the form, sends the event and follows it until it is archived', async () => {
   const page = await loggedInPage();
   await page.goto(`${baseUrl}/submit`);

@@ -9,7 +9,7 @@ export {
   type QueryIssue,
 } from './errors';
 export type { ArchiveLogger } from './logger';
-export type { Bucket, CountQuery, SearchPage, SearchQuery } from './query';
-export type { ArchivedMessage, ArchiveInput } from './record';
+export { FIELD_PATH, FIELD_PATH_RULE, type Bucket, type CountQuery, type SearchPage, type SearchQuery } from './query';
+export { CONTAINER_ID, STREAMS, type ArchivedMessage, type ArchiveInput } from './record';
 export { MIGRATIONS, SCHEMA_VERSION } from './schema';
 export type { RejectedInput, WriteResult } from './writer';

@@ -2,12 +2,27 @@ import { LEVELS } from '@mupets/broker';
 import { z } from 'zod';
 import type { OrientConnection } from './connection';
 import { ArchiveQueryError } from './errors';
-import { decodeCursor, fromRow, minuteOf, type ArchivedMessage } from './record';
+import { CONTAINER_ID, decodeCursor, fromRow, minuteOf, STREAMS, type ArchivedMessage } from './record';
 import { COUNT_CLASS, MESSAGE_CLASS } from './schema';
 
 const MAX_LIMIT = 1000;
 const MAX_BUCKETS = 10_080; // a week of minutes
 const MAX_TEXT = 200;
+const MAX_VALUE = 1024;
+
+/**
+ * A path inside `data` for the field filter (`status`, `http.request.method`). OrientDB cannot
+ * take a field name as a parameter, so the path is written into the SQL: only identifiers pass.
+ */
+export const FIELD_PATH = /^[A-Za-z_][A-Za-z0-9_]{0,63}(\.[A-Za-z_][A-Za-z0-9_]{0,63}){0,7}$/;
+export const FIELD_PATH_RULE = '1-8 names joined by dots, each a letter or _ then up to 63 letters, digits or _';
+
+/** The stored types a filter value matches: a number never matches the string "500", nor the reverse. */
+const TYPES_OF = {
+  number: ['BYTE', 'SHORT', 'INTEGER', 'LONG', 'FLOAT', 'DOUBLE', 'DECIMAL'],
+  string: ['STRING'],
+  boolean: ['BOOLEAN'],
+} as const;
 
 const NAME = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 chars of a-z 0-9 . _ -');
 const time = z.union([z.date(), z.iso.datetime({ offset: true })]).transform((value) => new Date(value));
@@ -20,6 +35,14 @@ const filterShape = {
   level: z.enum(LEVELS).optional(),
   type: z.string().min(1).max(128).optional(),
   text: z.string().max(MAX_TEXT).optional(),
+  /** With `value`: records whose `data` has this value at this path. */
+  field: z.string().regex(FIELD_PATH, FIELD_PATH_RULE).optional(),
+  /** Compared with its type: 500 matches the number 500 only, "500" the string only. */
+  value: z.union([z.string().max(MAX_VALUE), z.number(), z.boolean()]).optional(),
+  /** A container's output: its name (`source.instance`) or its id (full, or 12+ hex characters). */
+  container: z.string().min(1).max(128).optional(),
+  /** `data.docker.stream` of container output. */
+  stream: z.enum(STREAMS).optional(),
 };
 
 const searchSchema = z.strictObject({
@@ -70,6 +93,13 @@ function parse<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
       })),
     );
   }
+  const data = parsed.data as { field?: string; value?: unknown };
+  if ((data.field === undefined) !== (data.value === undefined)) {
+    const missing = data.field === undefined ? 'field' : 'value';
+    throw new ArchiveQueryError([
+      { field: missing, rule: 'required', message: `required with ${missing === 'field' ? 'value' : 'field'}` },
+    ]);
+  }
   return parsed.data;
 }
 
@@ -93,9 +123,29 @@ function whereClauses(filters: Filters, params: Record<string, unknown>): { wher
   if (filters.type) add('type = :type', 'type', filters.type);
   const text = filters.text === undefined ? undefined : luceneQuery(filters.text);
   if (text) add(`SEARCH_INDEX('${MESSAGE_CLASS}.message', :text) = true`, 'text', text);
+  if (filters.field !== undefined && filters.value !== undefined) {
+    const path = fieldPath(filters.field);
+    add(`${path} = :fieldValue AND ${path}.type() IN :fieldTypes`, 'fieldValue', filters.value);
+    params.fieldTypes = TYPES_OF[typeof filters.value as keyof typeof TYPES_OF];
+  }
+  const byName = filters.container !== undefined && !CONTAINER_ID.test(filters.container);
+  if (filters.container !== undefined && byName) {
+    add('instance = :container', 'container', filters.container);
+  } else if (filters.container !== undefined) {
+    // 12+ hex characters: a container id (prefix), or a container that happens to be named so
+    add(
+      '(instance = :container OR (cid12 = :cid12 AND cid.left(:cidLength) = :container))',
+      'container',
+      filters.container,
+    );
+    params.cid12 = filters.container.slice(0, 12);
+    params.cidLength = filters.container.length;
+  }
+  if (filters.stream) add('stream = :stream', 'stream', filters.stream);
   // with the fields an index starts with fixed, ordering by the whole index key is ordering by tk
-  const orderBy =
-    filters.service && filters.level
+  const orderBy = byName
+    ? 'instance DESC, tk DESC'
+    : filters.service && filters.level
       ? 'service DESC, level DESC, tk DESC'
       : filters.service
         ? 'service DESC, tk DESC'
@@ -103,6 +153,14 @@ function whereClauses(filters: Filters, params: Record<string, unknown>): { wher
           ? 'level DESC, tk DESC'
           : 'tk DESC';
   return { where, orderBy };
+}
+
+/** `data.<path>` for SQL, each name quoted; the path is checked again here, as it is not a parameter. */
+function fieldPath(path: string): string {
+  if (!FIELD_PATH.test(path)) {
+    throw new ArchiveQueryError([{ field: 'field', rule: 'invalid_format', message: FIELD_PATH_RULE }]);
+  }
+  return ['data', ...path.split('.').map((name) => `\`${name}\``)].join('.');
 }
 
 /**
@@ -184,8 +242,9 @@ const BUCKET_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
 
 /**
  * Counts per time bucket over [from, to), every bucket listed (zeros included). Buckets are whole
- * minutes, hours or days (UTC): a range that starts or ends inside one counts all of it. Without
- * a text filter this reads the per-minute counts the writer keeps; with one it counts matches.
+ * minutes, hours or days (UTC): a range that starts or ends inside one counts all of it. Filtered
+ * on channel, service, level or type only, this reads the per-minute counts the writer keeps;
+ * with text, field, container or stream it counts the matching records.
  */
 export async function counts(conn: OrientConnection, input: unknown): Promise<Bucket[]> {
   const query = parse(countSchema, input);
@@ -203,7 +262,13 @@ export async function counts(conn: OrientConnection, input: unknown): Promise<Bu
   }
   const params: Record<string, unknown> = { len: BUCKET_CHARS[query.bucket] };
   let rows: Array<{ b: string; c: number }>;
-  if (query.text !== undefined && luceneQuery(query.text)) {
+  // the per-minute counts know channel, service, level and type; any other filter counts matches
+  const matchesOnly =
+    (query.text !== undefined && luceneQuery(query.text) !== undefined) ||
+    query.field !== undefined ||
+    query.container !== undefined ||
+    query.stream !== undefined;
+  if (matchesOnly) {
     const { where } = whereClauses({ ...query, from: new Date(first), to: new Date(end) }, params);
     rows = await conn.query(
       `SELECT tk.left(:len) AS b, count(*) AS c FROM ${MESSAGE_CLASS} WHERE ${where.join(' AND ')} GROUP BY b`,

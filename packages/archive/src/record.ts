@@ -1,4 +1,5 @@
 import type { Envelope, Level } from '@mupets/broker';
+import { decodeData, encodeData } from './data-codec';
 
 /** What the archiver hands to the writer: a message as read from a channel. */
 export interface ArchiveInput {
@@ -27,7 +28,11 @@ export interface ArchivedMessage {
   readonly cursor: string;
 }
 
-/** A row of the `Message` class, as written. `data` is the JSON text of the envelope's data. */
+/**
+ * A row of the `Message` class, as written. `data` is the envelope's data as an embedded map
+ * (data-codec.ts); `cid`, `cid12` and `stream` repeat `data.docker` (container output) so the
+ * container filter has an index.
+ */
 export interface MessageRow {
   uid: string;
   eid: string;
@@ -41,7 +46,34 @@ export interface MessageRow {
   level: string | null;
   type: string;
   message: string | null;
-  data: string | null;
+  data: Record<string, unknown> | null;
+  /** `data.docker.containerId`, when it is a container id (12-64 lowercase hex). */
+  cid: string | null;
+  /** Its first 12 characters: the key of the container-id index (ids are matched by prefix). */
+  cid12: string | null;
+  /** `data.docker.stream`, when it is `stdout` or `stderr`. */
+  stream: string | null;
+}
+
+/** A container id, full or abbreviated (Docker shows 12 characters). */
+export const CONTAINER_ID = /^[0-9a-f]{12,64}$/;
+export const STREAMS = ['stdout', 'stderr'] as const;
+
+/** The container fields of a record whose data carries `docker: { containerId, stream }`. */
+export function containerFields(
+  data: Record<string, unknown> | undefined,
+): Pick<MessageRow, 'cid' | 'cid12' | 'stream'> {
+  const docker = data?.docker;
+  const { containerId, stream } =
+    docker !== null && typeof docker === 'object'
+      ? (docker as Record<string, unknown>)
+      : ({} as Record<string, unknown>);
+  const cid = typeof containerId === 'string' && CONTAINER_ID.test(containerId) ? containerId : null;
+  return {
+    cid,
+    cid12: cid === null ? null : cid.slice(0, 12),
+    stream: typeof stream === 'string' && (STREAMS as readonly string[]).includes(stream) ? stream : null,
+  };
 }
 
 /** Channel names never contain `/`, so `<channel>/<envelope id>` is unique per channel. */
@@ -88,11 +120,12 @@ export function toRow(input: ArchiveInput, now: number = Date.now()): MessageRow
     level: envelope.level ?? null,
     type: envelope.type,
     message: envelope.message ?? null,
-    data: data === undefined ? null : JSON.stringify(data),
+    data: data === undefined ? null : encodeData(data),
+    ...containerFields(data),
   };
 }
 
-/** A stored row back into the API's shape (absent fields left out, `data` parsed). */
+/** A stored row back into the API's shape (absent fields left out, `data` decoded). */
 export function fromRow(row: Record<string, unknown>): ArchivedMessage {
   const text = (key: string): string | undefined => (typeof row[key] === 'string' ? row[key] : undefined);
   const tk = text('tk') ?? '';
@@ -108,7 +141,7 @@ export function fromRow(row: Record<string, unknown>): ArchivedMessage {
     host: text('host'),
     level: text('level'),
     message: text('message'),
-    data: text('data') === undefined ? undefined : (JSON.parse(text('data')!) as Record<string, unknown>),
+    data: decodeData(row.data),
     cursor: encodeCursor(tk),
   };
   for (const key of Object.keys(record)) {

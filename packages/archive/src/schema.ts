@@ -1,5 +1,6 @@
 import { classifyFailure } from './classify';
 import type { OrientConnection } from './connection';
+import { convertLegacyData } from './legacy-data';
 import { RECORD_LIMITS } from './record-limits';
 import type { ArchiveLogger } from './logger';
 
@@ -9,11 +10,16 @@ export const MESSAGE_CLASS = 'Message';
 export const COUNT_CLASS = 'MessageCount';
 const MIGRATION_CLASS = 'SchemaMigration';
 
-interface Migration {
+export interface Migration {
   readonly version: number;
   readonly description: string;
   /** Idempotent DDL statements, run in order (every one safe to repeat). */
   readonly statements: readonly string[];
+  /**
+   * Then a data step, if any: it must be idempotent, work in batches and tolerate several
+   * archivers running it at once. The migration is recorded only after it finished.
+   */
+  readonly convert?: (conn: OrientConnection, logger: ArchiveLogger) => Promise<unknown>;
 }
 
 /**
@@ -77,6 +83,19 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX ${COUNT_CLASS}.total_bucket IF NOT EXISTS ON ${COUNT_CLASS} (total, bucket) NOTUNIQUE`,
     ],
   },
+  {
+    version: 2,
+    description: 'data as an embedded document; container and stream of container output, indexed',
+    statements: [
+      // schemaless from now on: an embedded map (data-codec.ts); records not yet converted hold text
+      `DROP PROPERTY ${MESSAGE_CLASS}.data IF EXISTS FORCE`,
+      ...properties(MESSAGE_CLASS, { cid: 'STRING', cid12: 'STRING', stream: 'STRING' }),
+      // a container's history: by name (source.instance), or by id (prefix of 12+ characters)
+      `CREATE INDEX ${MESSAGE_CLASS}.instance_tk IF NOT EXISTS ON ${MESSAGE_CLASS} (instance, tk) NOTUNIQUE`,
+      `CREATE INDEX ${MESSAGE_CLASS}.cid12_tk IF NOT EXISTS ON ${MESSAGE_CLASS} (cid12, tk) NOTUNIQUE`,
+    ],
+    convert: (conn, logger) => convertLegacyData(conn, logger, MESSAGE_CLASS),
+  },
 ];
 
 /**
@@ -109,7 +128,11 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
  * and records it. Safe to run from several replicas at once: statements are idempotent, a race
  * on DDL is retried, and the record of a migration is a UNIQUE key written once.
  */
-export async function bootstrapSchema(conn: OrientConnection, logger: ArchiveLogger): Promise<number> {
+export async function bootstrapSchema(
+  conn: OrientConnection,
+  logger: ArchiveLogger,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<number> {
   await retryDdl(async () => {
     await conn.command(`CREATE CLASS ${MIGRATION_CLASS} IF NOT EXISTS`);
     await conn.command(`CREATE PROPERTY ${MIGRATION_CLASS}.version IF NOT EXISTS INTEGER`);
@@ -118,7 +141,7 @@ export async function bootstrapSchema(conn: OrientConnection, logger: ArchiveLog
   const applied = new Set(
     (await conn.query<{ version: number }>(`SELECT version FROM ${MIGRATION_CLASS}`)).map((r) => r.version),
   );
-  for (const migration of MIGRATIONS) {
+  for (const migration of migrations) {
     if (applied.has(migration.version)) {
       continue;
     }
@@ -127,6 +150,7 @@ export async function bootstrapSchema(conn: OrientConnection, logger: ArchiveLog
         await conn.command(statement);
       }
     });
+    await migration.convert?.(conn, logger);
     try {
       await conn.command(
         `INSERT INTO ${MIGRATION_CLASS} SET version = :version, description = :description, appliedAt = sysdate()`,
@@ -139,7 +163,7 @@ export async function bootstrapSchema(conn: OrientConnection, logger: ArchiveLog
       }
     }
   }
-  return SCHEMA_VERSION;
+  return migrations[migrations.length - 1]?.version ?? 0;
 }
 
 /** Concurrent schema changes on one database can collide; the statements are idempotent, so retry. */

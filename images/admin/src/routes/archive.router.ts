@@ -1,8 +1,8 @@
-import type { Archive, SearchPage } from '@mupets/archive';
+import { STREAMS, type Archive, type SearchPage } from '@mupets/archive';
 import express, { type Response, type Router } from 'express';
 import { z } from 'zod';
 import { notFound, parseInput } from '../http-error';
-import { channelName, entryId, identifier, isoTime, level, queryInt } from '../input-schemas';
+import { channelName, entryId, fieldPath, fieldValue, identifier, isoTime, level, queryInt } from '../input-schemas';
 import type { AppLogger } from '../logger';
 import { csvHeader, csvLine, ndjsonLine } from './archive-export';
 
@@ -19,6 +19,12 @@ const filters = {
   level: level.optional(),
   type: identifier.optional(),
   text: z.string().max(200).optional(),
+  /** With `value`: a path inside `data`; the archive requires the two together. */
+  field: fieldPath.optional(),
+  value: fieldValue.optional(),
+  /** A container name or id (12+ hex characters). */
+  container: identifier.optional(),
+  stream: z.enum(STREAMS).optional(),
 };
 
 const searchQuery = z

@@ -17,7 +17,27 @@ interface Filters {
   level: string;
   type: string;
   text: string;
+  /** A path inside `data` and the value it must have (`500`, `true`, `"500"` for the string). */
+  field: string;
+  value: string;
+  /** A container name or id: its output (the log-collector's records). */
+  container: string;
+  stream: string;
 }
+
+const FILTER_KEYS = [
+  'from',
+  'to',
+  'channel',
+  'service',
+  'level',
+  'type',
+  'text',
+  'field',
+  'value',
+  'container',
+  'stream',
+] as const;
 
 type Bucket = 'minute' | 'hour' | 'day';
 
@@ -30,7 +50,23 @@ function defaultFilters(search: URLSearchParams): Filters {
     level: search.get('level') ?? '',
     type: search.get('type') ?? '',
     text: search.get('text') ?? '',
+    field: search.get('field') ?? '',
+    value: search.get('value') ?? '',
+    container: search.get('container') ?? '',
+    stream: search.get('stream') ?? '',
   };
+}
+
+/** The filters as the page's own URL, so a search can be linked to and reloaded. */
+function pageUrl(filters: Filters): string {
+  const params = new URLSearchParams();
+  for (const key of FILTER_KEYS) {
+    // an empty `from` is kept: it means "no lower bound", not "the last hour"
+    if (filters[key] !== '' || key === 'from') {
+      params.set(key, filters[key]);
+    }
+  }
+  return `/archive?${params.toString()}`;
 }
 
 /** Minutes up to 3 hours, hours up to a week, days beyond: at most ~180 bars. */
@@ -56,6 +92,10 @@ function apiFilters(filters: Filters): Record<string, string | undefined> {
     level: filters.level || undefined,
     type: filters.type || undefined,
     text: filters.text || undefined,
+    field: filters.field || undefined,
+    value: filters.field ? filters.value : undefined,
+    container: filters.container || undefined,
+    stream: filters.stream || undefined,
   };
 }
 
@@ -131,6 +171,7 @@ export function ArchivePage() {
   const submit = (event: Event): void => {
     event.preventDefault();
     setApplied({ ...draft });
+    navigate(pageUrl(draft), true);
   };
   const field = (name: keyof Filters) => ({
     value: draft[name],
@@ -173,6 +214,32 @@ export function ArchivePage() {
         <label class="field">
           <span>Type</span>
           <input type="text" placeholder="any" {...field('type')} />
+        </label>
+        <label class="field">
+          <span>Container</span>
+          <input type="text" name="container" placeholder="name or id" {...field('container')} />
+        </label>
+        <label class="field">
+          <span>Stream</span>
+          <select name="stream" {...field('stream')}>
+            <option value="">any</option>
+            <option value="stdout">stdout</option>
+            <option value="stderr">stderr</option>
+          </select>
+        </label>
+        <label class="field">
+          <span>Field (in data)</span>
+          <input type="text" name="field" placeholder="e.g. status or http.method" {...field('field')} />
+        </label>
+        <label class="field">
+          <span>equals</span>
+          <input
+            type="text"
+            name="value"
+            placeholder='500, true, "500" (text)'
+            title='Typed as JSON: 500 is a number, true a boolean, "500" the text; other words are text'
+            {...field('value')}
+          />
         </label>
         <label class="field grow">
           <span>Full text</span>

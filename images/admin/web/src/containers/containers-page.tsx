@@ -4,11 +4,17 @@ import { api, ApiError, errorMessage, query } from '../api';
 import type { ContainerInfo, ContainerStats, LogLine } from '../api-types';
 import { ConfirmDialog } from '../confirm-dialog';
 import { bytesOf, durationOf, timeOf } from '../format';
+import { navigate } from '../router';
 import { usePoll } from '../use-poll';
 
 type Action = 'start' | 'stop' | 'restart';
 
 const LOG_LINES_KEPT = 2000;
+
+/** The archive filtered on a container's output, all time (an empty `from` is no lower bound). */
+export function historyHref(container: string): string {
+  return `/archive?${new URLSearchParams({ container, from: '' }).toString()}`;
+}
 
 export function ContainersPage() {
   const list = usePoll(
@@ -123,6 +129,9 @@ export function ContainersPage() {
                       <button type="button" onClick={() => setLogsOf(container)}>
                         Logs
                       </button>
+                      <a class="button" href={historyHref(container.name)} data-history={container.name}>
+                        History
+                      </a>
                       {container.state === 'running' ? (
                         <>
                           <button type="button" onClick={() => setPending({ container, action: 'restart' })}>
@@ -150,6 +159,7 @@ export function ContainersPage() {
         </div>
       )}
       {list.data && containers.length === 0 && <div class="empty">No container of this project runs on this host.</div>}
+      <HistoryForm />
       {logsOf && <LogsPanel container={logsOf} onClose={() => setLogsOf(undefined)} />}
       {pending && (
         <ConfirmDialog
@@ -177,6 +187,35 @@ export function ContainersPage() {
         </ConfirmDialog>
       )}
     </section>
+  );
+}
+
+/** A container's archived output by name or id: also for one that was removed. */
+function HistoryForm() {
+  const [name, setName] = useState('');
+  return (
+    <form
+      class="card inline history-form"
+      aria-label="Archived history of a container"
+      onSubmit={(event) => {
+        event.preventDefault();
+        if (name.trim()) {
+          navigate(historyHref(name.trim()));
+        }
+      }}
+    >
+      <label class="field grow">
+        <span>Archived history of a container, also one that is gone</span>
+        <input
+          type="text"
+          name="history"
+          placeholder="container name or id"
+          value={name}
+          onInput={(e) => setName(e.currentTarget.value)}
+        />
+      </label>
+      <button type="submit">Open</button>
+    </form>
   );
 }
 
