@@ -306,7 +306,7 @@ prod build >"$work/build.log" 2>&1 || {
 figure "prod build time (s)" "$(since "$t")"
 base=$(docker image inspect -f '{{.Size}}' "node:$NODE_VERSION-bookworm-slim")
 figure "node:$NODE_VERSION-bookworm-slim base (MB)" "$((base / 1000000))"
-for service in log-archiver admin; do
+for service in log-archiver admin ingest; do
   image="${MUPETS_REGISTRY:-localhost/mupets}/$service:e2e"
   size=$(docker image inspect -f '{{.Size}}' "$image")
   growth=$(((size - base) / 1000000))
@@ -319,8 +319,9 @@ for service in log-archiver admin; do
 done
 
 say "prod: up (cold: new volumes)"
-export MUPETS_ADMIN_PORT
+export MUPETS_ADMIN_PORT MUPETS_INGEST_PORT MUPETS_INGEST_ADDRESS=127.0.0.1
 MUPETS_ADMIN_PORT=$(free_port)
+MUPETS_INGEST_PORT=$(free_port)
 started+=(prod)
 t=$(now)
 prod up -d --wait --wait-timeout "$TIMEOUT" >"$work/up.log" 2>&1 || {
@@ -368,11 +369,35 @@ wait_record events "$event_id"
 figure "prod event submitted through the admin, archived, read back through the admin (s)" "$(since "$t")"
 api GET /api/containers
 expect 200 "GET /api/containers"
-for service in redis orientdb log-archiver admin; do
+for service in redis orientdb log-archiver admin ingest; do
   grep -q "\"service\": *\"$service\"" <<<"$body" || fail "GET /api/containers does not list $service: ${body:0:800}"
 done
 [ "$(json project)" = "$PROD" ] || fail "the admin's compose project is '$(json project)', expected $PROD"
 info "logged in, CSRF enforced, event $event_id archived, containers of project $PROD listed"
+
+say "prod: an OTLP/HTTP log record from the host, through the ingest, read back through the admin"
+otel_service="e2e-otel-${RUN//[^a-z0-9-]/-}"
+printf '{"name":"e2e","channels":["logs"],"services":["%s"]}' "$otel_service" >"$work/token.json"
+api POST /api/tokens "$work/token.json"
+expect 201 "POST /api/tokens"
+ingest_token=$(json token)
+[ -n "$ingest_token" ] || fail "POST /api/tokens answered no token"
+printf '{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"%s"}}]},"scopeLogs":[{"logRecords":[{"timeUnixNano":"%s000000000","severityNumber":13,"severityText":"WARN","body":{"stringValue":"e2e otlp record"},"attributes":[{"key":"order","value":{"intValue":"42"}}]}]}]}]}' \
+  "$otel_service" "$(date +%s)" >"$work/otlp.json"
+t=$(now)
+otlp_status=$(curl -sS -o "$work/otlp-reply" -w '%{http_code}' -H "Authorization: Bearer $ingest_token" \
+  -H 'Content-Type: application/json' --data-binary "@$work/otlp.json" "http://127.0.0.1:$MUPETS_INGEST_PORT/v1/logs") || otlp_status=000
+[ "$otlp_status" = 200 ] || fail "POST /v1/logs to the ingest: HTTP $otlp_status $(cat "$work/otlp-reply" 2>/dev/null)"
+end=$(($(date +%s) + TIMEOUT))
+until api GET "/api/archive/search?service=$otel_service" && [ "$status" = 200 ] && [[ "$body" == *"e2e otlp record"* ]]; do
+  [ "$(date +%s)" -lt $end ] || fail "the OTLP record of $otel_service is not in the archive after ${TIMEOUT}s: HTTP $status ${body:0:300}"
+  sleep 0.5
+done
+[[ "$body" == *'"level": *"warn"'* || "$body" == *'"level":"warn"'* ]] || fail "the archived OTLP record lost its level: ${body:0:500}"
+figure "prod OTLP record sent to the ingest, archived, read back through the admin (s)" "$(since "$t")"
+printf '{"name":"e2e","channels":["logs"],"services":["admin"]}' >"$work/token.json"
+api POST /api/tokens "$work/token.json"
+expect 400 "POST /api/tokens for the reserved service admin"
 
 say "prod: $MESSAGES messages, Redis -> log-archiver -> OrientDB"
 tag1="e2e-$RUN-a"

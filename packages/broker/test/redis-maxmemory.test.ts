@@ -1,4 +1,4 @@
-// The compose files run Redis with a memory bound and `noeviction` (Redis's default policy, checked here) (issue 14, item 11): without
+// The compose files run Redis with a memory bound and `noeviction` (named in each file, and checked here on the running server) (issue 14, item 11): without
 // a bound a stuck consumer group grows Redis until the host kills it; with an evicting policy Redis
 // would silently drop stream entries. This starts redis-server with each compose file's own
 // arguments and shows the effect: when full, a publish is refused (the sender is told) and
