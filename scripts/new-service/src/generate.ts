@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { assertName } from '@mupets/broker';
-import * as prettier from 'prettier';
-import { parseDocument } from 'yaml';
+import type * as Prettier from 'prettier';
+import { isMap, parseDocument } from 'yaml';
 import { addToCompose, readFragment } from './compose-edit';
 import { nameProblem, serviceNames, type ServiceNames } from './names';
 import { render, type Feature, type RenderValues } from './render';
@@ -75,8 +75,9 @@ export async function generateService(options: GenerateOptions): Promise<Generat
     prod: readFileSync(join(root, COMPOSE_FILES.prod), 'utf8'),
   };
   for (const text of Object.values(composeTexts)) {
-    const services = parseDocument(text).toJS() as { services?: Record<string, unknown> } | null;
-    if (services?.services && names.kebab in services.services) {
+    // a file that does not parse is refused below, with its reason
+    const services = parseDocument(text).get('services');
+    if (isMap(services) && services.has(names.kebab)) {
       throw new GeneratorRefusal(`a compose service named ${names.kebab} exists already. Choose another name.`);
     }
   }
@@ -98,8 +99,20 @@ export async function generateService(options: GenerateOptions): Promise<Generat
   const inspectHostPort = firstFree(FIRST_INSPECT_PORT, new Set([...used, apiHostPort]));
   const values: RenderValues = { names, features, channel, apiHostPort, inspectHostPort };
 
-  // --- everything in memory ---------------------------------------------------------------------
+  // --- everything in memory: the compose edits first (they may refuse), then the files ----------
   const files = new Map<string, string>();
+  for (const which of ['dev', 'prod'] as const) {
+    const fragment = readFragment(
+      render(readFileSync(join(TEMPLATE_DIR, COMPOSE_FRAGMENTS[which]), 'utf8'), values, COMPOSE_FRAGMENTS[which]),
+      ['volumes', 'secrets'],
+    );
+    try {
+      files.set(COMPOSE_FILES[which], addToCompose(composeTexts[which], fragment, COMPOSE_FILES[which]));
+    } catch (error) {
+      throw new GeneratorRefusal((error as Error).message);
+    }
+  }
+
   for (const file of templateFiles()) {
     if (Object.values(COMPOSE_FRAGMENTS).includes(file as never)) {
       continue;
@@ -113,18 +126,6 @@ export async function generateService(options: GenerateOptions): Promise<Generat
   }
   const packageJsonPath = join(serviceDir, 'package.json');
   files.set(packageJsonPath, await format(root, packageJsonPath, packageJson(root, names, features)));
-  for (const which of ['dev', 'prod'] as const) {
-    const fragment = readFragment(
-      render(readFileSync(join(TEMPLATE_DIR, COMPOSE_FRAGMENTS[which]), 'utf8'), values, COMPOSE_FRAGMENTS[which]),
-      ['volumes', 'secrets'],
-    );
-    try {
-      files.set(COMPOSE_FILES[which], addToCompose(composeTexts[which], fragment, COMPOSE_FILES[which]));
-    } catch (error) {
-      throw new GeneratorRefusal((error as Error).message);
-    }
-  }
-
   // --- write, or put everything back ------------------------------------------------------------
   const lockPath = join(root, 'package-lock.json');
   const lockBefore = readFileSync(lockPath, 'utf8');
@@ -170,6 +171,10 @@ function templateFiles(dir = TEMPLATE_DIR): string[] {
 
 /** Formatted as the repository's prettier config says, so `prettier --check` passes (no parser: as is). */
 async function format(root: string, path: string, text: string): Promise<string> {
+  // loaded here, not at the top: prettier's entry point runs a dynamic import() as it loads, which a
+  // jest test (that runs the generator in-process for its refusals, before anything is formatted) cannot
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const prettier = require('prettier') as typeof Prettier;
   const absolute = join(root, path);
   const info = await prettier.getFileInfo(absolute);
   if (!info.inferredParser) {

@@ -66,6 +66,8 @@ describe('refusals: a clear message, and nothing changed', () => {
         throw new Error(`the generator accepted ${JSON.stringify(options)}`);
       },
       (error: unknown) => {
+        // name and message together, so a failure shows what was thrown instead
+        expect(`${(error as Error).name}: ${(error as Error).message}`).toMatch(/^GeneratorRefusal: /);
         expect(error).toBeInstanceOf(GeneratorRefusal);
         message = (error as Error).message;
       },
@@ -90,8 +92,11 @@ describe('refusals: a clear message, and nothing changed', () => {
     writeFileSync(join(scratch, 'images/taken/README.md'), '# taken\n');
     git('add', '-A');
     git('commit', '-qm', 'taken');
-    expect(await refusal({ name: 'taken' })).toMatch(/images\/taken exists already/);
-    git('reset', '-q', '--hard', 'HEAD~1');
+    try {
+      expect(await refusal({ name: 'taken' })).toMatch(/images\/taken exists already/);
+    } finally {
+      git('reset', '-q', '--hard', 'HEAD~1');
+    }
   });
 
   test('a bad --consume channel', async () => {
@@ -111,10 +116,13 @@ describe('refusals: a clear message, and nothing changed', () => {
     const path = join(scratch, 'docker-compose.prod.yml');
     writeFileSync(path, change(readFileSync(path, 'utf8')));
     git('commit', '-qam', 'unsafe compose file');
-    const message = await refusal({ name: 'fine-name' });
-    expect(message).toMatch(expected);
-    expect(message).toMatch(/docker-compose\.prod\.yml: .*Add the service by hand/s);
-    git('reset', '-q', '--hard', 'HEAD~1');
+    try {
+      const message = await refusal({ name: 'fine-name' });
+      expect(message).toMatch(expected);
+      expect(message).toMatch(/docker-compose\.prod\.yml: .*Add the service by hand/s);
+    } finally {
+      git('reset', '-q', '--hard', 'HEAD~1');
+    }
   });
 
   test('the command line: exit code 1, what to do, nothing changed', () => {
