@@ -141,7 +141,7 @@ describe('three services, one of each kind', () => {
   }, 300_000);
 
   test('git sees only the new folders, added compose entries and the lockfile entries of the new workspaces', () => {
-    const changed = git('status', '--porcelain', '--untracked-files=normal').trim().split('\n').sort();
+    const changed = git('status', '--porcelain', '--untracked-files=normal').replace(/\n$/, '').split('\n').sort();
     expect(changed).toEqual([
       ' M docker-compose.dev.yml',
       ' M docker-compose.prod.yml',
