@@ -163,7 +163,15 @@ rm "$work/repo/node_modules"
 docker compose -f "$work/repo/docker-compose.dev.yml" config -q || fail "docker-compose.dev.yml does not parse after generation"
 MUPETS_SECRETS_DIR="$work/secrets" docker compose -f "$work/repo/docker-compose.prod.yml" config -q ||
   fail "docker-compose.prod.yml does not parse after generation"
-info "generated; both compose files parse"
+if docker stack config --help >/dev/null 2>&1; then
+  # as docs/docker.md deploys it: deploy/stack-filter.awk drops what swarm rejects (pull_policy among it)
+  awk -v broker=redis -f "$work/repo/deploy/stack-filter.awk" "$work/repo/docker-compose.prod.yml" |
+    MUPETS_SECRETS_DIR="$work/secrets" docker stack config -c - -c "$work/repo/deploy/stack.yml" >/dev/null 2>"$work/stack.err" || {
+    cat "$work/stack.err" >&2
+    fail "the prod file with $SERVICE is not a valid stack"
+  }
+fi
+info "generated; both compose files parse (and the prod file is a valid stack)"
 
 say "dev: up with $SERVICE"
 export MUPETS_REDIS_PORT MUPETS_ORIENTDB_PORT MUPETS_ORIENTDB_STUDIO_PORT MUPETS_ARCHIVER_HEALTH_PORT \
