@@ -27,7 +27,12 @@ module.exports = {
       transform,
       transformIgnorePatterns,
       moduleNameMapper,
-      testMatch: ['<rootDir>/packages/*/test/**/*.test.ts', '<rootDir>/images/*/test/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/packages/*/test/**/*.test.ts',
+        '<rootDir>/images/*/test/**/*.test.ts',
+        // the service generator (scripts/new-service); its template's own tests run in the services it makes
+        '<rootDir>/scripts/*/test/**/*.test.ts',
+      ],
       globalSetup: '<rootDir>/packages/testkit/src/global-setup.ts',
       globalTeardown: '<rootDir>/packages/testkit/src/global-teardown.ts',
     },

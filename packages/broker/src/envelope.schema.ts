@@ -43,7 +43,8 @@ export const LEVELS = ['fatal', 'error', 'warn', 'info', 'http', 'verbose', 'deb
 
 // names are short enough that derived ones (`<channel>.dead`) still fit the envelope's 64-char rule
 const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,47}$/;
-const NAME_RULE = '1-48 chars of a-z 0-9 . _ -, starting with a letter or digit';
+/** The rule of channel, group and consumer names, in words. */
+export const NAME_RULE = '1-48 chars of a-z 0-9 . _ -, starting with a letter or digit';
 const CHANNEL_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 /** Channels and consumer groups share one naming rule, so they are safe inside Redis keys. */

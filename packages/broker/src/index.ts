@@ -17,7 +17,9 @@ export type {
   TrimResult,
 } from './types';
 export {
+  assertName,
   buildEnvelope,
+  NAME_RULE,
   validateEnvelope,
   serializeEnvelope,
   envelopeSchema,
