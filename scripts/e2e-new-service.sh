@@ -54,7 +54,7 @@ cleanup() {
   local rc=$?
   set +e
   if [ $started = 1 ]; then dev down -v --remove-orphans >/dev/null 2>&1; fi
-  docker image rm -f "$PROD_IMAGE" "mupets-dev/$SERVICE" >/dev/null 2>&1
+  docker image rm -f "$PROD_IMAGE" "$PROJECT-$SERVICE" >/dev/null 2>&1
   rm -rf "$work"
   exit $rc
 }

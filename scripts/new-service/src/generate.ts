@@ -30,7 +30,6 @@ export interface GenerateResult {
   /** Repository-relative paths written. */
   readonly written: readonly string[];
   readonly apiHostPort: number;
-  readonly inspectHostPort: number;
 }
 
 const TEMPLATE_DIR = join(__dirname, '..', 'template');
@@ -43,9 +42,11 @@ const FEATURE_FILES: Readonly<Record<string, Feature>> = {
 /** The compose fragments, not copied into the service. */
 const COMPOSE_FRAGMENTS = { dev: 'compose.dev.yml', prod: 'compose.prod.yml' } as const;
 const COMPOSE_FILES = { dev: 'docker-compose.dev.yml', prod: 'docker-compose.prod.yml' } as const;
-/** The published dev ports start here: above the stack's own (8080, 8081; 9229, 9230). */
+/**
+ * A service's dev API gets a fixed host port from here up, above the ones the stack fixes (the
+ * admin's 8080); its inspector and health ports are left to Docker, as the stack's own are.
+ */
 const FIRST_API_PORT = 8082;
-const FIRST_INSPECT_PORT = 9231;
 
 /**
  * Creates images/<name>/ from the template and adds the service to both compose files and to the
@@ -96,8 +97,7 @@ export async function generateService(options: GenerateOptions): Promise<Generat
   }
   const used = publishedPorts(composeTexts.dev);
   const apiHostPort = firstFree(FIRST_API_PORT, used);
-  const inspectHostPort = firstFree(FIRST_INSPECT_PORT, new Set([...used, apiHostPort]));
-  const values: RenderValues = { names, features, channel, apiHostPort, inspectHostPort };
+  const values: RenderValues = { names, features, channel, apiHostPort };
 
   // --- everything in memory: the compose edits first (they may refuse), then the files ----------
   const files = new Map<string, string>();
@@ -158,7 +158,6 @@ export async function generateService(options: GenerateOptions): Promise<Generat
     channel,
     written: [...files.keys()],
     apiHostPort,
-    inspectHostPort,
   };
 }
 

@@ -58,7 +58,11 @@ async function main(): Promise<number> {
         `  prod: put its API token in deploy/secrets/${snake}_api_token (at least 16 characters)`,
       );
     }
-    lines.push(`  dev inspector: 127.0.0.1:${result.inspectHostPort}`, '  guide: docs/cargo-services.md', '');
+    lines.push(
+      `  dev inspector: docker compose -f docker-compose.dev.yml port ${kebab} 9229`,
+      '  guide: docs/cargo-services.md',
+      '',
+    );
     process.stdout.write(lines.join('\n'));
     return 0;
   } catch (error) {

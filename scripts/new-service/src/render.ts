@@ -12,7 +12,6 @@ export interface RenderValues {
   readonly channel: string;
   /** Host ports of the dev stack: the HTTP API and the Node inspector. */
   readonly apiHostPort: number;
-  readonly inspectHostPort: number;
 }
 
 // The template is a working service named cargo-template, so lint, typecheck and prettier check it
@@ -25,7 +24,6 @@ const PLACEHOLDERS = {
   pascal: 'CargoTemplate',
   channel: 'template-channel',
   apiHostPort: '59001',
-  inspectHostPort: '59002',
 } as const;
 
 /**
@@ -77,7 +75,6 @@ export function replacePlaceholders(text: string, values: RenderValues, file: st
     [PLACEHOLDERS.pascal, values.names.pascal],
     [PLACEHOLDERS.channel, values.channel],
     [PLACEHOLDERS.apiHostPort, String(values.apiHostPort)],
-    [PLACEHOLDERS.inspectHostPort, String(values.inspectHostPort)],
   ]);
   const pattern = new RegExp([...byPlaceholder.keys()].join('|'), 'g');
   const unknown = /cargo[-_ ]?template/i.exec(text.replace(pattern, ''));

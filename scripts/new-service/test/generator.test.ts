@@ -155,14 +155,16 @@ describe('three services, one of each kind', () => {
       expect(line).toMatch(/^\d+\t0\t/);
     }
     const prod = readFileSync(join(scratch, 'docker-compose.prod.yml'), 'utf8');
-    expect(prod).toContain('  web-hook:\n    image: ${MUPETS_REGISTRY:-mupets}/web-hook:${MUPETS_TAG:-latest}');
+    expect(prod).toContain(
+      '  web-hook:\n    image: ${MUPETS_REGISTRY:-localhost/mupets}/web-hook:${MUPETS_TAG:-latest}',
+    );
     expect(prod).toContain(
       '  web_hook_api_token:\n    file: ${MUPETS_SECRETS_DIR:-./deploy/secrets}/web_hook_api_token',
     );
     expect(prod).not.toContain('job_runner_api_token');
     const dev = readFileSync(join(scratch, 'docker-compose.dev.yml'), 'utf8');
     expect(dev).toContain('  job-runner-node-modules:');
-    // each service its own host ports for the API and the inspector
+    // each service its own fixed host port for its API (inspectors are on ports Docker picks)
     const ports = [...dev.matchAll(/127\.0\.0\.1:\$\{MUPETS_[A-Z_]+:-(\d+)\}:/g)].map((match) => match[1]);
     expect(new Set(ports).size).toBe(ports.length);
   });
