@@ -2,7 +2,7 @@
 // the table, a container's logs followed, and a restart behind the typed-name confirmation.
 import Docker from 'dockerode';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startDockerd, waitFor, type Dockerd } from '@mupets/testkit';
+import { buildBusyboxImage, composeLabels, runLooper, startDockerd, waitFor, type Dockerd } from '@mupets/testkit';
 import { createAuditPublisher, type PublishAudit } from '../src/audit';
 import { createContainerService } from '../src/containers/container-service';
 import { createContainersRouter, dockerStatus } from '../src/containers/containers.router';
@@ -11,7 +11,6 @@ import { buildUi } from './browser/build-ui';
 import { launchChromium } from './browser/chromium';
 import { screenshot } from './browser/screenshots';
 import { silentLogger } from './browser/silent-logger';
-import { buildBusyboxImage, composeLabels, runLooper } from './fixtures/docker-fixtures';
 import { startTestAdmin, type TestAdmin } from './helpers';
 
 const PROJECT = 'mupetsui';
