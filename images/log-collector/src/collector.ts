@@ -6,6 +6,7 @@ import { createLogDemuxer, displayName, serviceOf, type LogLine, type ServiceLog
 import { containerEnvelope, gapEnvelope, type ContainerIdentity } from './container-envelope';
 import { isCollected, scopeFilter, type CollectScope } from './container-selector';
 import { sinceArgument, toNanos } from './docker-time';
+import { createLineCounter } from './line-counter';
 import { createMultilineAssembler, type MultilineAssembler } from './multiline';
 import type { ParseDefaults } from './parse-record';
 import type { LogIntent, LogPosition, PositionStore } from './position-store';
@@ -255,23 +256,19 @@ export function createCollector(options: CollectorOptions): Collector {
     follower.stream = stream;
     metrics.followed.set(countStreams());
     const demux = createLogDemuxer({ tty: follower.tty });
-    const resume = from ? { ns: toNanos(from.ts), n: from.n } : undefined;
-    let last: { ns: bigint; ts: string; n: number } | undefined;
+    const counter = createLineCounter(from);
     const accept = (lines: LogLine[]): void => {
       for (const line of lines) {
         if (line.ts === '') {
+          // only the piece of a cut line can come without a stamp, and the demuxer joins those
           continue;
         }
-        const ns = toNanos(line.ts);
-        last = last && ns === last.ns ? { ...last, n: last.n + 1 } : { ns, ts: line.ts, n: 1 };
-        if (resume && (ns < resume.ns || (ns === resume.ns && last.n <= resume.n))) {
+        const { position, published } = counter.next(line.ts);
+        if (published) {
           continue;
         }
         metrics.lines.inc();
-        enqueue(
-          follower,
-          follower.assembler.push({ stream: line.stream, ts: line.ts, text: line.text, position: { ts: line.ts, n: last.n } }),
-        );
+        enqueue(follower, follower.assembler.push({ stream: line.stream, ts: line.ts, text: line.text, position }));
       }
     };
     stream.on('data', (chunk: Buffer) => {
