@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     await container.start();
     await waitFor(
       async () => {
-        const tail = (await container.logs({ stdout: true, tail: 1 })) as unknown as Buffer;
+        const tail = await container.logs({ stdout: true, tail: 1 });
         return tail.toString('utf8').includes(`n=${LINES}`);
       },
       { timeoutMs: 300_000, intervalMs: 200, what: 'the printer finished' },

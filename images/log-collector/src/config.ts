@@ -22,9 +22,17 @@ export const configSchema = z
     COLLECTOR_LABELS: z
       .string()
       .default('')
-      .transform((value) => value.split(',').map((term) => term.trim()).filter((term) => term.length > 0))
+      .transform((value) =>
+        value
+          .split(',')
+          .map((term) => term.trim())
+          .filter((term) => term.length > 0),
+      )
       .pipe(z.array(z.string().regex(/^[^=\s]+(=[^\s]*)?$/, 'a label term is key or key=value'))),
-    COLLECTOR_CHANNEL: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,47}$/, 'channel names: a-z 0-9 . _ -').default('logs'),
+    COLLECTOR_CHANNEL: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]{0,47}$/, 'channel names: a-z 0-9 . _ -')
+      .default('logs'),
     /** Records per publish. */
     COLLECTOR_BATCH_SIZE: envInt({ min: 1, max: 5000, default: 500 }),
     /** Records held per container before reading it pauses. */

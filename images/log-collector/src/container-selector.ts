@@ -5,9 +5,7 @@ export const OPT_OUT_LABEL = 'mupets.collect';
 
 /** Which containers the collector follows. */
 export type CollectScope =
-  | { kind: 'project'; project: string }
-  | { kind: 'host' }
-  | { kind: 'labels'; labels: readonly string[] };
+  { kind: 'project'; project: string } | { kind: 'host' } | { kind: 'labels'; labels: readonly string[] };
 
 /** Docker's list/events filter for a scope (`label=...` terms all must match). */
 export function scopeFilter(scope: CollectScope): { label?: string[] } {

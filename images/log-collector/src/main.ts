@@ -33,14 +33,15 @@ void runService(async () => {
   const docker = new Docker({ socketPath: config.DOCKER_SOCKET });
 
   const registry = createMetricsRegistry({ service: 'log-collector' });
-  let collector: ReturnType<typeof createCollector> | undefined;
+  // the health server listens before the collector exists (readiness: starting)
+  const started: { collector?: ReturnType<typeof createCollector> } = {};
   const health = createHealthServer({
     port: config.HEALTH_PORT,
     host: config.HEALTH_HOST,
     checks: {
       broker: () => broker.ready(1000),
       collector: () => {
-        const reason = collector ? collector.notReady : 'starting';
+        const reason = started.collector ? started.collector.notReady : 'starting';
         if (reason !== null) {
           throw new Error(reason);
         }
@@ -55,10 +56,11 @@ void runService(async () => {
   // the collector's own container: its scope by default, and left out (its transport publishes its lines)
   const self = await ownContainer(docker);
   const scope = scopeOf(config, self?.labels);
-  const host = config.COLLECTOR_HOST_NAME ?? (await docker.info().then((info: { Name?: string }) => info.Name)) ?? hostname();
+  const host =
+    config.COLLECTOR_HOST_NAME ?? (await docker.info().then((info: { Name?: string }) => info.Name)) ?? hostname();
   logger.info('collecting container logs', { scope, host });
 
-  collector = createCollector({
+  const collector = createCollector({
     docker,
     broker,
     positions: createPositionStore(redis, config.COLLECTOR_POSITION_PREFIX),
@@ -75,12 +77,12 @@ void runService(async () => {
     // Redis stream ids start with their time: a lost batch is searched from shortly before it
     rangeStart: config.BROKER === 'redis' ? (atMs) => `${Math.max(0, atMs)}-0` : undefined,
   });
-  const running = collector;
-  lifecycle.onShutdown('intake', 'collector', () => running.stop());
+  started.collector = collector;
+  lifecycle.onShutdown('intake', 'collector', () => collector.stop());
   lifecycle.onShutdown('drain', 'logs', async () => {
     await flushLogs(logger, 3000);
   });
-  await running.start();
+  await collector.start();
 });
 
 /** The container this process runs in (Docker sets the hostname to its short id), if any. */

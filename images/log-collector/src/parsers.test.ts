@@ -49,7 +49,9 @@ describe('parseJsonLine', () => {
   });
 
   it('pino: numeric level, msg, epoch-ms time', () => {
-    const record = parseJsonLine('{"level":50,"time":1796178026123,"pid":7,"hostname":"h","msg":"db down","err":{"code":"E"}}');
+    const record = parseJsonLine(
+      '{"level":50,"time":1796178026123,"pid":7,"hostname":"h","msg":"db down","err":{"code":"E"}}',
+    );
     expect(record).toEqual({
       level: 'error',
       message: 'db down',
@@ -59,8 +61,14 @@ describe('parseJsonLine', () => {
   });
 
   it('bunyan, Go slog and zap, Python json logger', () => {
-    expect(parseJsonLine('{"name":"app","hostname":"h","pid":1,"level":40,"msg":"careful","time":"2026-12-02T02:20:26.123Z","v":0}')).toMatchObject({ level: 'warn', message: 'careful' });
-    expect(parseJsonLine('{"time":"2026-12-02T02:20:26.123456789Z","level":"ERROR","msg":"failed","status":500}')).toEqual({
+    expect(
+      parseJsonLine(
+        '{"name":"app","hostname":"h","pid":1,"level":40,"msg":"careful","time":"2026-12-02T02:20:26.123Z","v":0}',
+      ),
+    ).toMatchObject({ level: 'warn', message: 'careful' });
+    expect(
+      parseJsonLine('{"time":"2026-12-02T02:20:26.123456789Z","level":"ERROR","msg":"failed","status":500}'),
+    ).toEqual({
       level: 'error',
       message: 'failed',
       time: '2026-12-02T02:20:26.123456789Z',
@@ -71,7 +79,9 @@ describe('parseJsonLine', () => {
       message: 'tick',
       fields: { caller: 'main.go:12', ts: 1796178026.5 },
     });
-    expect(parseJsonLine('{"asctime":"2026-12-02 02:20:26,123","levelname":"WARNING","name":"worker","message":"retry"}')).toEqual({
+    expect(
+      parseJsonLine('{"asctime":"2026-12-02 02:20:26,123","levelname":"WARNING","name":"worker","message":"retry"}'),
+    ).toEqual({
       level: 'warn',
       message: 'retry',
       fields: { asctime: '2026-12-02 02:20:26,123', name: 'worker' },
@@ -96,7 +106,11 @@ describe('parseJsonLine', () => {
 
 describe('parseLogfmt', () => {
   it('reads pairs, quoted values, numbers and booleans', () => {
-    expect(parseLogfmt('time=2026-12-02T02:20:26Z level=warn msg="disk \\"almost\\" full" used=0.93 status=500 ok=false path=/var')).toEqual({
+    expect(
+      parseLogfmt(
+        'time=2026-12-02T02:20:26Z level=warn msg="disk \\"almost\\" full" used=0.93 status=500 ok=false path=/var',
+      ),
+    ).toEqual({
       level: 'warn',
       message: 'disk "almost" full',
       time: '2026-12-02T02:20:26Z',
@@ -142,7 +156,11 @@ describe('parseRecord', () => {
     expect(parseRecord('hello', 'stdout', { stdout: 'info', stderr: 'warn' }).level).toBe('info');
     expect(parseRecord('hello', 'stderr', { stdout: 'info', stderr: 'warn' }).level).toBe('warn');
     expect(parseRecord('Error: boom\n    at main (/app/x.js:1:2)', 'stderr', defaults, true).level).toBe('error');
-    expect(parseRecord('level=debug msg=tick n=1', 'stdout', defaults)).toMatchObject({ level: 'debug', message: 'tick', fields: { n: 1 } });
+    expect(parseRecord('level=debug msg=tick n=1', 'stdout', defaults)).toMatchObject({
+      level: 'debug',
+      message: 'tick',
+      fields: { n: 1 },
+    });
   });
 });
 
@@ -208,7 +226,9 @@ describe('createMultilineAssembler', () => {
 
   it('closes a record at maxLines', () => {
     const assembler = createMultilineAssembler<number>({ maxLines: 3 });
-    const out = [line('Error: x'), line('  at 1'), line('  at 2'), line('  at 3')].flatMap((each) => assembler.push(each));
+    const out = [line('Error: x'), line('  at 1'), line('  at 2'), line('  at 3')].flatMap((each) =>
+      assembler.push(each),
+    );
     expect([...out, ...assembler.flush()].map((record) => record.lines)).toEqual([3, 1]);
   });
 });

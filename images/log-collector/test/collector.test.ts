@@ -121,8 +121,16 @@ test('JSON, logfmt, plain and multi-line output: one record each, with the right
     ),
   );
   // neither an opted-out container nor one of another project is collected
-  await run(`optout-${s.project}`, { ...composeLabels(s.project, 'quiet'), 'mupets.collect': 'false' }, shellThenIdle(printLines([{ text: 'must not be collected' }])));
-  await run(`other-${s.project}`, composeLabels(`${s.project}x`, 'other'), shellThenIdle(printLines([{ text: 'must not be collected' }])));
+  await run(
+    `optout-${s.project}`,
+    { ...composeLabels(s.project, 'quiet'), 'mupets.collect': 'false' },
+    shellThenIdle(printLines([{ text: 'must not be collected' }])),
+  );
+  await run(
+    `other-${s.project}`,
+    composeLabels(`${s.project}x`, 'other'),
+    shellThenIdle(printLines([{ text: 'must not be collected' }])),
+  );
 
   // Docker copies stdout and stderr separately: their lines interleave in arrival order, each stream in order
   const found = await waitFor(
@@ -187,7 +195,11 @@ test('SIGKILLed mid 20k-line burst and restarted: every line exactly once', asyn
     shellThenIdle(`i=0; while [ $i -lt ${total} ]; do i=$((i+1)); echo "burst $i"; done`),
   );
   const key = `${s.prefix}logs`;
-  await waitFor(async () => (await redis.xlen(key)) >= 1000, { timeoutMs: 30_000, intervalMs: 5, what: 'a first part published' });
+  await waitFor(async () => (await redis.xlen(key)) >= 1000, {
+    timeoutMs: 30_000,
+    intervalMs: 5,
+    what: 'a first part published',
+  });
   await collector.kill('SIGKILL');
   const atKill = await redis.xlen(key);
   // the kill must land mid-burst, or this test would prove nothing
@@ -248,7 +260,7 @@ test('broker outage: not ready while Redis is down, then resumes from its positi
   await waitFor(async () => !(await collector.ready()), { timeoutMs: 30_000, what: 'readiness false' });
   // the container goes on printing while the broker is down: about 30 lines
   const printed = async () => {
-    const logs = (await container.logs({ stdout: true, stderr: false, tail: 1 })) as unknown as Buffer;
+    const logs = await container.logs({ stdout: true, stderr: false, tail: 1 });
     return Number(/out (\d+)/.exec(logs.toString('utf8'))?.[1] ?? 0);
   };
   const before = await printed();

@@ -148,7 +148,9 @@ describe('createLogger', () => {
     expect(sink.lines[0]).toMatch(
       /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z warn {2}\[svc\/consumer\] batch failed\\nretrying count=3 reason="two words" token=\[REDACTED\] error=\{/,
     );
-    expect(sink.lines[1]).toMatch(/Z info {2}\[svc\] plain envelopeId=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(sink.lines[1]).toMatch(
+      /Z info {2}\[svc\] plain envelopeId=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    );
   });
 
   it('prints on stdout the envelope id the broker transport publishes, one per entry', async () => {
