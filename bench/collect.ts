@@ -83,8 +83,9 @@ async function main(): Promise<void> {
       scope: { kind: 'project', project: PROJECT },
       host: hostname(),
       channel: 'logs',
-      batchSize: 500,
-      maxBufferedPerContainer: 2000,
+      // the collector's defaults (images/log-collector/src/config.ts)
+      batchSize: 1000,
+      maxBufferedPerContainer: 5000,
       multilineWaitMs: 250,
       defaults: { stdout: 'info', stderr: 'info' },
     });

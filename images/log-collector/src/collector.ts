@@ -94,6 +94,8 @@ export function createCollector(options: CollectorOptions): Collector {
   let started = false;
   let wake: (() => void) | undefined;
   let roundRobin = 0;
+  /** Positions reached by the last publish, committed with the next batch's intents (or when idle). */
+  let uncommitted = new Map<string, LogPosition>();
   let loop: Promise<void> | undefined;
 
   const signal = (): void => {
@@ -491,9 +493,10 @@ export function createCollector(options: CollectorOptions): Collector {
       reached.set(follower.container.id, record.position);
       intents.set(follower.container.id, { ...record.position, lastId: record.envelope.id, at });
     }
-    await positions.begin(intents);
+    await positions.begin(intents, uncommitted);
+    uncommitted = new Map();
     await publishAll(batch.map(({ record }) => record.envelope));
-    await positions.commit(reached);
+    uncommitted = reached;
     metrics.published.inc(batch.length);
     for (const follower of new Set(batch.map(({ follower }) => follower))) {
       if (follower.paused && follower.queue.length <= options.maxBufferedPerContainer / 2) {
@@ -561,6 +564,10 @@ export function createCollector(options: CollectorOptions): Collector {
       const batch = takeBatch();
       if (batch.length === 0) {
         try {
+          if (uncommitted.size > 0) {
+            await positions.commit(uncommitted);
+            uncommitted = new Map();
+          }
           await forgetRemoved();
         } catch (error) {
           await enterOutage(error);
@@ -595,6 +602,8 @@ export function createCollector(options: CollectorOptions): Collector {
       return;
     }
     outage = messageOf(error);
+    // positions published but not yet committed stay as intents in Redis, settled when reading resumes
+    uncommitted = new Map();
     metrics.outages.inc();
     logger.warn('broker or position store unavailable: reading paused, resuming from stored positions later', {
       error: outage,

@@ -34,9 +34,9 @@ export const configSchema = z
       .regex(/^[a-z0-9][a-z0-9._-]{0,47}$/, 'channel names: a-z 0-9 . _ -')
       .default('logs'),
     /** Records per publish. */
-    COLLECTOR_BATCH_SIZE: envInt({ min: 1, max: 5000, default: 500 }),
+    COLLECTOR_BATCH_SIZE: envInt({ min: 1, max: 5000, default: 1000 }),
     /** Records held per container before reading it pauses. */
-    COLLECTOR_BUFFER_RECORDS: envInt({ min: 10, max: 100_000, default: 2000 }),
+    COLLECTOR_BUFFER_RECORDS: envInt({ min: 10, max: 100_000, default: 5000 }),
     /** How long an open multi-line record waits for its next line. */
     COLLECTOR_MULTILINE_WAIT_MS: envInt({ min: 10, max: 10_000, default: 250 }),
     /** Level of a plain stdout line without a level marker. */

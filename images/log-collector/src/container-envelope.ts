@@ -1,6 +1,6 @@
 import type { Level, MessageInput } from '@mupets/broker';
 import { redactSecrets } from '@mupets/cargo';
-import { stableId, toIsoMillis } from './docker-time';
+import { lineId, stableId, toIsoMillis } from './docker-time';
 import type { AssembledRecord } from './multiline';
 import { parseRecord, type ParseDefaults } from './parse-record';
 import type { LogPosition } from './position-store';
@@ -35,10 +35,16 @@ export function containerEnvelope(
   defaults: ParseDefaults,
 ): MessageInput & { id: string } {
   const parsed = parseRecord(record.text, record.stream, defaults, record.stack);
-  let fields = redactSecrets(parsed.fields) as Record<string, unknown>;
-  const bytes = Buffer.byteLength(JSON.stringify(fields), 'utf8');
-  if (bytes > MAX_DATA_BYTES) {
-    fields = { truncated: true, bytes, preview: JSON.stringify(fields).slice(0, 1024) };
+  let fields = parsed.fields;
+  if (Object.keys(fields).length > 0) {
+    fields = redactSecrets(fields) as Record<string, unknown>;
+    const json = JSON.stringify(fields);
+    if (json.length > MAX_DATA_BYTES / 4) {
+      const bytes = Buffer.byteLength(json, 'utf8');
+      if (bytes > MAX_DATA_BYTES) {
+        fields = { truncated: true, bytes, preview: json.slice(0, 1024) };
+      }
+    }
   }
   const data: Record<string, unknown> = {
     ...fields,
@@ -48,7 +54,7 @@ export function containerEnvelope(
     data.lines = record.lines;
   }
   return {
-    id: parsed.envelopeId ?? stableId(container.id, record.position.ts, String(record.position.n)),
+    id: parsed.envelopeId ?? lineId(container.id, record.position),
     type: CONTAINER_LOG_TYPE,
     ts: parsed.time ?? toIsoMillis(record.ts),
     level: parsed.level,

@@ -21,9 +21,25 @@ export function sinceArgument(ts: string): string {
   return `${nanos / 1_000_000_000n}.${String(nanos % 1_000_000_000n).padStart(9, '0')}`;
 }
 
+const UTC_STAMP = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$/;
+
 /** ISO-8601 UTC with milliseconds, as the envelope's `ts` takes it. */
 export function toIsoMillis(ts: string): string {
+  // Docker writes UTC: cutting the string is much cheaper than a Date per line
+  const utc = UTC_STAMP.exec(ts);
+  if (utc) {
+    return `${utc[1]}.${(utc[2] ?? '').padEnd(3, '0').slice(0, 3)}Z`;
+  }
   return new Date(Number(toNanos(ts) / 1_000_000n)).toISOString();
+}
+
+/**
+ * The envelope id of a container's line: container and position, so the same line gets the same
+ * id however often it is published (the archive's unique index then keeps one record). Plain
+ * concatenation: a hash per line cost a fifth of the collector's throughput.
+ */
+export function lineId(containerId: string, position: { ts: string; n: number }): string {
+  return `${containerId.slice(0, 16)}:${position.ts}:${position.n}`;
 }
 
 /**

@@ -50,19 +50,19 @@ export function parseJsonLine(text: string): ParsedRecord | undefined {
  * `fields` (which it changes), leaving the rest as the record's fields.
  */
 export function fromFields(fields: Record<string, unknown>, raw: string): ParsedRecord {
-  const levelKey = LEVEL_KEYS.find((key) => normalizeLevel(fields[key]) !== undefined);
+  const levelKey = LEVEL_KEYS.find((key) => key in fields && normalizeLevel(fields[key]) !== undefined);
   const level = levelKey === undefined ? undefined : normalizeLevel(fields[levelKey]);
   if (levelKey !== undefined) {
     delete fields[levelKey];
   }
-  const messageKey = MESSAGE_KEYS.find((key) => typeof fields[key] === 'string');
+  const messageKey = MESSAGE_KEYS.find((key) => key in fields && typeof fields[key] === 'string');
   let message = raw;
   if (messageKey !== undefined) {
     message = fields[messageKey] as string;
     delete fields[messageKey];
   }
   const record: ParsedRecord = { level, message, fields };
-  const timeKey = TIME_KEYS.find((key) => fields[key] !== undefined);
+  const timeKey = TIME_KEYS.find((key) => key in fields && fields[key] !== undefined);
   if (timeKey !== undefined) {
     const time = toIsoUtc(fields[timeKey]);
     if (time !== undefined) {
@@ -70,7 +70,7 @@ export function fromFields(fields: Record<string, unknown>, raw: string): Parsed
       delete fields[timeKey];
     }
   }
-  const envelopeId = fields[ENVELOPE_ID_FIELD];
+  const envelopeId = ENVELOPE_ID_FIELD in fields ? fields[ENVELOPE_ID_FIELD] : undefined;
   if (typeof envelopeId === 'string' && UUID.test(envelopeId)) {
     record.envelopeId = envelopeId;
     delete fields[ENVELOPE_ID_FIELD];

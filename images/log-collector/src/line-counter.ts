@@ -16,12 +16,25 @@ export interface LineCounter {
  */
 export function createLineCounter(resume: LogPosition | undefined): LineCounter {
   const from = resume ? { ns: toNanos(resume.ts), n: resume.n } : undefined;
-  let last: { ns: bigint; ts: string; n: number } | undefined;
+  // past the resume position nothing is skipped any more, and stamps need no parsing: Docker writes
+  // equal times as equal strings
+  let skipping = from !== undefined;
+  let last: { ns: bigint | undefined; ts: string; n: number } | undefined;
   return {
     next(ts) {
-      const ns = toNanos(ts);
-      last = last && ns === last.ns ? { ns, ts: last.ts, n: last.n + 1 } : { ns, ts, n: 1 };
-      const published = from !== undefined && (ns < from.ns || (ns === from.ns && last.n <= from.n));
+      if (last && ts === last.ts) {
+        last = { ns: last.ns, ts, n: last.n + 1 };
+      } else if (skipping) {
+        const ns = toNanos(ts);
+        last = last && last.ns === ns ? { ns, ts: last.ts, n: last.n + 1 } : { ns, ts, n: 1 };
+      } else {
+        last = { ns: undefined, ts, n: 1 };
+      }
+      let published = false;
+      if (skipping && from && last.ns !== undefined) {
+        published = last.ns < from.ns || (last.ns === from.ns && last.n <= from.n);
+        skipping = last.ns <= from.ns;
+      }
       return { position: { ts: last.ts, n: last.n }, published };
     },
   };

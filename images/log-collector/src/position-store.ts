@@ -28,8 +28,11 @@ export interface StoredPosition {
  */
 export interface PositionStore {
   load(containerId: string): Promise<StoredPosition>;
-  /** Records intents (one round trip for all containers of a batch). */
-  begin(intents: ReadonlyMap<string, LogIntent>): Promise<void>;
+  /**
+   * Records intents (one round trip for all containers of a batch), after committing `reached`:
+   * the positions of the previous batch, so a steady stream costs one round trip per batch here.
+   */
+  begin(intents: ReadonlyMap<string, LogIntent>, reached?: ReadonlyMap<string, LogPosition>): Promise<void>;
   /** Records positions reached and clears their intents. */
   commit(positions: ReadonlyMap<string, LogPosition>): Promise<void>;
   remove(containerId: string): Promise<void>;
@@ -51,8 +54,12 @@ export function createPositionStore(redis: Redis, prefix: string): PositionStore
       }
       return stored;
     },
-    async begin(intents) {
+    async begin(intents, reached = new Map()) {
       const pipeline = redis.multi();
+      for (const [containerId, position] of reached) {
+        pipeline.hset(key(containerId), { ts: position.ts, n: String(position.n) });
+        pipeline.hdel(key(containerId), 'its', 'in', 'ilast', 'iat');
+      }
       for (const [containerId, intent] of intents) {
         pipeline.hset(key(containerId), {
           its: intent.ts,
