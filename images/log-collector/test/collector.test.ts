@@ -331,3 +331,32 @@ test('a cargo service’s lines: republished under the transport’s ids; those 
   expect(all.filter((envelope) => envelope.id === printedIds[6])).toHaveLength(1);
   await collector.kill('SIGTERM');
 });
+
+test('a container printing a burst does not starve a quiet one: their records interleave', async () => {
+  const s = setup();
+  const collector = await s.start();
+  const quiet = `quiet-${s.project}`;
+  const noisy = `noisy-${s.project}`;
+  const looper = await runLooper(docker, { name: quiet, labels: composeLabels(s.project, 'quiet') });
+  await waitFor(async () => (await s.records(quiet)).length > 0, { timeoutMs: 30_000, what: 'the quiet container' });
+  const total = 50_000;
+  await run(
+    noisy,
+    composeLabels(s.project, 'noisy'),
+    shellThenIdle(`i=0; while [ $i -lt ${total} ]; do i=$((i+1)); echo "noisy $i"; done`),
+  );
+  const all = await waitFor(
+    async () => {
+      const found = await s.all();
+      return found.some((record) => record.message === `noisy ${total}`) ? found : undefined;
+    },
+    { timeoutMs: 120_000, what: 'the whole burst' },
+  );
+  const first = all.findIndex((record) => record.message === 'noisy 1');
+  const last = all.findIndex((record) => record.message === `noisy ${total}`);
+  // while the burst's backlog was published, the quiet container's new lines went out alongside it
+  const quietDuringBurst = all.slice(first, last).filter((record) => record.source.instance === quiet);
+  expect(quietDuringBurst.length).toBeGreaterThanOrEqual(5);
+  await looper.remove({ force: true });
+  await collector.kill('SIGTERM');
+});
