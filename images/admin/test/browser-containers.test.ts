@@ -3,7 +3,7 @@
 import Docker from 'dockerode';
 import { buildEnvelope } from '@mupets/broker';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startDockerd, waitFor, type Dockerd } from '@mupets/testkit';
+import { buildBusyboxImage, composeLabels, runLooper, startDockerd, waitFor, type Dockerd } from '@mupets/testkit';
 import { createAuditPublisher, type PublishAudit } from '../src/audit';
 import { createContainerService } from '../src/containers/container-service';
 import { createContainersRouter, dockerStatus } from '../src/containers/containers.router';
@@ -12,7 +12,6 @@ import { buildUi } from './browser/build-ui';
 import { launchChromium } from './browser/chromium';
 import { screenshot } from './browser/screenshots';
 import { silentLogger } from './browser/silent-logger';
-import { buildBusyboxImage, composeLabels, runLooper } from './fixtures/docker-fixtures';
 import { startTestAdmin, type TestAdmin } from './helpers';
 
 const PROJECT = 'mupetsui';

@@ -1,14 +1,21 @@
 import Docker from 'dockerode';
 import supertest from 'supertest';
 import { BrokerClosedError, type Envelope } from '@mupets/broker';
-import { startDockerd, waitFor, type Dockerd } from '@mupets/testkit';
+import type { LogLine } from '@mupets/cargo';
+import {
+  buildBusyboxImage,
+  composeLabels,
+  runLooper,
+  startDockerd,
+  TEST_IMAGE,
+  waitFor,
+  type Dockerd,
+} from '@mupets/testkit';
 import { createAuditPublisher, type PublishAudit } from '../src/audit';
 import { compareTimestamps, createContainerService, type ContainerService } from '../src/containers/container-service';
 import { createContainersRouter, dockerStatus } from '../src/containers/containers.router';
 import { DockerUnavailableError } from '../src/containers/container-errors';
-import type { LogLine } from '../src/containers/log-demux';
 import type { AppLogger } from '../src/logger';
-import { buildBusyboxImage, composeLabels, runLooper, TEST_IMAGE } from './fixtures/docker-fixtures';
 import { startTestAdmin, type LoggedIn, type TestAdmin } from './helpers';
 import { openSse, type SseClient, type SseEvent } from './sse-client';
 

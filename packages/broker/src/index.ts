@@ -54,4 +54,4 @@ export {
 } from './create-broker';
 export { isKafkaId, kafkaId, parseKafkaId, type KafkaPosition } from './kafka-id';
 export { compareStreamIds, isStreamId, streamIdTime } from './stream-id';
-export { redactUrl } from './redis-connection';
+export { closeConnection, openConnection, redactUrl } from './redis-connection';

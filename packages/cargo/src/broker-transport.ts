@@ -10,7 +10,7 @@ import {
   type Level,
   type MessageInput,
 } from '@mupets/broker';
-import { jsonReplacer } from './log-format';
+import { ENVELOPE_ID, jsonReplacer } from './log-format';
 import { redactSecrets } from './redact';
 
 /**
@@ -166,9 +166,10 @@ export class BrokerTransport extends TransportStream {
     const level = toBrokerLevel(info.level, info.fatal);
     const timestamp = info.timestamp;
     const message: MessageInput = {
-      // fixed here, not by the broker: a retry after a lost reply then repeats the same id, which
-      // the archive's unique index recognises
-      id: randomUUID(),
+      // fixed before the broker sees it: a retry after a lost reply repeats the same id, which the
+      // archive's unique index recognises. The logger assigns it once per entry (stdout prints it
+      // too, for the log-collector); an entry logged some other way gets one here.
+      id: typeof info[ENVELOPE_ID] === 'string' ? info[ENVELOPE_ID] : randomUUID(),
       type: 'log',
       ts: typeof timestamp === 'string' && ISO_UTC.test(timestamp) ? timestamp : new Date().toISOString(),
       level,

@@ -21,6 +21,7 @@ export {
   type ServiceLogger,
 } from './logger';
 export { BrokerTransport, type BrokerTransportOptions, type NoticeWriter } from './broker-transport';
+export { ENVELOPE_ID, ENVELOPE_ID_FIELD } from './log-format';
 export { redactSecrets, serializeError, SECRET_KEY_PATTERN, type SerializedError } from './redact';
 export {
   createLifecycle,
@@ -39,3 +40,13 @@ export {
 } from './health-server';
 export { createMetricsRegistry, type MetricsRegistryOptions } from './metrics-registry';
 export { createHttpServer, type HttpServer } from './http-server';
+export {
+  PROJECT_LABEL,
+  SERVICE_LABEL,
+  belongsToProject,
+  displayName,
+  projectFilter,
+  serviceOf,
+  type Labels,
+} from './compose-labels';
+export { createLogDemuxer, type LogDemuxer, type LogDemuxerOptions, type LogLine } from './docker-log-demux';

@@ -1,9 +1,20 @@
+import { randomUUID } from 'node:crypto';
 import { format as winstonFormat, type Logform } from 'winston';
 import { redactSecrets } from './redact';
 
 // winston's bookkeeping symbols (triple-beam registers them globally; it is not our dependency)
 const MESSAGE = Symbol.for('message');
 const SPLAT = Symbol.for('splat');
+
+/**
+ * The envelope id of an entry, assigned once before every transport: the broker transport publishes
+ * the entry under it and stdout prints it as `envelopeId`, so a log-collector reading stdout
+ * publishes the same id and the archive's unique index keeps one record.
+ */
+export const ENVELOPE_ID: unique symbol = Symbol.for('mupets.cargo.envelopeId') as never;
+
+/** The field of a JSON line (and the key of a pretty line) that carries {@link ENVELOPE_ID}. */
+export const ENVELOPE_ID_FIELD = 'envelopeId';
 
 /** Fields every entry has; everything else on the entry is metadata. */
 const BASE_FIELDS = new Set(['timestamp', 'level', 'message', 'service']);
@@ -42,11 +53,21 @@ export const redactFormat = winstonFormat((info) => {
   return redacted;
 });
 
-/** One JSON object per line: timestamp, level, message, service, then the metadata. */
+/** Gives the entry its envelope id (see {@link ENVELOPE_ID}), unless it has one. */
+export const envelopeIdFormat = winstonFormat((info) => {
+  const fields = info as unknown as Record<symbol, unknown>;
+  if (typeof fields[ENVELOPE_ID] !== 'string') {
+    fields[ENVELOPE_ID] = randomUUID();
+  }
+  return info;
+});
+
+/** One JSON object per line: timestamp, level, message, service, then the metadata, then `envelopeId`. */
 export const jsonLineFormat = winstonFormat((info) => {
   const { timestamp, level, message, service, ...metadata } = info as Record<string, unknown>;
+  const id = envelopeIdOf(info);
   try {
-    info[MESSAGE] = JSON.stringify({ timestamp, level, message, service, ...metadata }, jsonReplacer);
+    info[MESSAGE] = JSON.stringify({ timestamp, level, message, service, ...metadata, ...id }, jsonReplacer);
   } catch (error) {
     // a transport format that throws would surface as an exception in the service
     info[MESSAGE] = JSON.stringify({
@@ -55,6 +76,7 @@ export const jsonLineFormat = winstonFormat((info) => {
       message: stringify(message),
       service,
       formatError: String(error),
+      ...id,
     });
   }
   return info;
@@ -73,9 +95,18 @@ export const prettyLineFormat = winstonFormat((info) => {
       line += ` ${key}=${prettyValue(fields[key])}`;
     }
   }
+  const id = envelopeIdOf(info)[ENVELOPE_ID_FIELD];
+  if (id !== undefined) {
+    line += ` ${ENVELOPE_ID_FIELD}=${id}`;
+  }
   info[MESSAGE] = line;
   return info;
 });
+
+function envelopeIdOf(info: object): { [ENVELOPE_ID_FIELD]?: string } {
+  const id = (info as Record<symbol, unknown>)[ENVELOPE_ID];
+  return typeof id === 'string' ? { [ENVELOPE_ID_FIELD]: id } : {};
+}
 
 function prettyValue(value: unknown): string {
   if (typeof value === 'string') {

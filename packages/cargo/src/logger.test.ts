@@ -1,4 +1,5 @@
-import { createLogger, LOG_LEVELS, type LoggerOptions } from './logger';
+import type { Broker, MessageInput } from '@mupets/broker';
+import { createLogger, flushLogs, LOG_LEVELS, type LoggerOptions } from './logger';
 import { redactSecrets } from './redact';
 import { lineSink } from '../test/line-sink';
 
@@ -147,7 +148,32 @@ describe('createLogger', () => {
     expect(sink.lines[0]).toMatch(
       /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z warn {2}\[svc\/consumer\] batch failed\\nretrying count=3 reason="two words" token=\[REDACTED\] error=\{/,
     );
-    expect(sink.lines[1]).toMatch(/Z info {2}\[svc\] plain$/);
+    expect(sink.lines[1]).toMatch(
+      /Z info {2}\[svc\] plain envelopeId=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    );
+  });
+
+  it('prints on stdout the envelope id the broker transport publishes, one per entry', async () => {
+    const published: MessageInput[] = [];
+    const broker: Pick<Broker, 'publish'> = {
+      publish: ((_channel: string, input: MessageInput | readonly MessageInput[]) => {
+        const batch = Array.isArray(input) ? input : [input];
+        published.push(...(batch as MessageInput[]));
+        return Promise.resolve(batch.map((_, index) => `1-${index}`));
+      }) as Broker['publish'],
+    };
+    const { logger, entries } = jsonLogger({ broker });
+    logger.info('first', { id: 'the caller’s own id field' });
+    logger.child({ component: 'c' }).warn('second');
+    expect(await flushLogs(logger, 2000)).toBe(true);
+    const stdout = entries();
+    expect(stdout).toHaveLength(2);
+    expect(stdout[0]).toMatchObject({ message: 'first', id: 'the caller’s own id field' });
+    expect(stdout.map((entry) => entry.envelopeId)).toEqual(published.map((message) => message.id));
+    expect(new Set(published.map((message) => message.id)).size).toBe(2);
+    expect(published[0]!.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    // the id is the envelope's, not part of the entry's data
+    expect(published[0]!.data).not.toHaveProperty('envelopeId');
   });
 
   it('refuses a logger without a service name', () => {

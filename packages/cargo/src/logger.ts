@@ -1,7 +1,7 @@
 import winston, { type Logger } from 'winston';
 import type { Broker, BrokerLogger } from '@mupets/broker';
 import { BrokerTransport, LOCAL_ONLY, type BrokerTransportOptions } from './broker-transport';
-import { jsonLineFormat, prettyLineFormat, redactFormat } from './log-format';
+import { envelopeIdFormat, jsonLineFormat, prettyLineFormat, redactFormat } from './log-format';
 
 export type { Logger } from 'winston';
 
@@ -64,8 +64,9 @@ export function createLogger(options: LoggerOptions): Logger {
     level: options.level ?? 'info',
     levels: winston.config.npm.levels,
     defaultMeta,
-    // timestamp and redaction run once, before every transport, so stdout and broker agree
-    format: winston.format.combine(winston.format.timestamp(), redactFormat()),
+    // timestamp, envelope id and redaction run once, before every transport, so stdout and broker
+    // agree: a collector reading stdout publishes the line under the id the transport used
+    format: winston.format.combine(winston.format.timestamp(), envelopeIdFormat(), redactFormat()),
     transports: [
       // a Stream transport on stdout rather than winston's Console transport, which sends the
       // levels named in `stderrLevels` to stderr and writes through whatever `console` is patched to

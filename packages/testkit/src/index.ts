@@ -1,4 +1,5 @@
 export { freePort } from './free-port';
+export { buildBusyboxImage, composeLabels, runLooper, BUSYBOX, TEST_IMAGE, type LooperOptions } from './busybox-image';
 export { startDockerd, assertDockerdInstalled, type Dockerd, type DockerdOptions } from './dockerd';
 export { startRedisServer, assertRedisInstalled, type RedisServer, type RedisServerOptions } from './redis-server';
 export { spawnTs } from './spawn-ts';

@@ -1,32 +1,13 @@
-/** The label docker compose (v1 and v2) puts on every container of a project. */
-export const PROJECT_LABEL = 'com.docker.compose.project';
-/** The label naming the compose service a container runs. */
-export const SERVICE_LABEL = 'com.docker.compose.service';
-
-/** Labels as Docker returns them (`null` for a container without any). */
-export type Labels = Readonly<Record<string, string>> | null | undefined;
-
-/**
- * Whether a container belongs to `project`. The one check every container operation goes through:
- * an unknown project matches nothing, never everything.
- */
-export function belongsToProject(labels: Labels, project: string | null | undefined): boolean {
-  if (!project) {
-    return false;
-  }
-  return labels?.[PROJECT_LABEL] === project;
-}
-
-/** The compose service of a container, or null when it has none. */
-export function serviceOf(labels: Labels): string | null {
-  const service = labels?.[SERVICE_LABEL];
-  return service ? service : null;
-}
-
-/** The docker list filter for one project: `label=com.docker.compose.project=<project>`. */
-export function projectFilter(project: string): { label: string[] } {
-  return { label: [`${PROJECT_LABEL}=${project}`] };
-}
+// The compose-label rules are shared with the log-collector; they live in @mupets/cargo.
+export {
+  PROJECT_LABEL,
+  SERVICE_LABEL,
+  belongsToProject,
+  displayName,
+  projectFilter,
+  serviceOf,
+  type Labels,
+} from '@mupets/cargo';
 
 /**
  * What may be sent to Docker as a container reference: a (prefix of an) id of 12 to 64 hex
@@ -34,8 +15,3 @@ export function projectFilter(project: string): { label: string[] } {
  * Anything else never reaches the daemon, whose API puts the reference in a URL path.
  */
 export const CONTAINER_REF = /^(?:[a-f0-9]{12,64}|[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127})$/;
-
-/** Docker's inspect name starts with a slash (`/mupets_redis_1`); the API shows it without. */
-export function displayName(name: string | undefined): string {
-  return (name ?? '').replace(/^\//, '');
-}

@@ -12,7 +12,7 @@ import {
 } from './compose-labels';
 import { ContainerNotFoundError, DockerUnavailableError } from './container-errors';
 import { summarizeStats, type ContainerStats, type RawContainerStats } from './container-stats';
-import { createLogDemuxer, type LogLine } from './log-demux';
+import { createLogDemuxer, type LogLine } from '@mupets/cargo';
 
 export interface ContainerServiceOptions {
   /** The Docker Engine API socket (`DOCKER_SOCKET`). */

@@ -6,7 +6,7 @@ import type { AppLogger } from '../logger';
 import { CONTAINER_REF } from './compose-labels';
 import { ContainerNotFoundError, DockerUnavailableError } from './container-errors';
 import type { ContainerAction, ContainerService, DockerStatus } from './container-service';
-import type { LogLine } from './log-demux';
+import type { LogLine } from '@mupets/cargo';
 
 export interface ContainersRouterDeps {
   /** Null when Docker is not configured: every route answers 503 `docker_unavailable`. */

@@ -1,4 +1,4 @@
-import { createLogDemuxer } from './log-demux';
+import { createLogDemuxer } from './docker-log-demux';
 
 function frame(stream: 1 | 2, text: string): Buffer {
   const payload = Buffer.from(text, 'utf8');

@@ -1,0 +1,36 @@
+# The log-collector's dev image: Node and the workspace's dependencies, no sources. docker-compose.dev.yml
+# bind-mounts the repository at /app (node_modules stays in a named volume) and the service runs from
+# its TypeScript sources under `node --watch`, which restarts it when a file it loaded changes.
+# Build context: the repository root.
+
+ARG NODE_VERSION=24
+
+# every workspace's package.json and the lockfile (COPY cannot keep the paths of a glob)
+FROM node:${NODE_VERSION}-bookworm-slim AS manifests
+WORKDIR /src
+COPY . .
+RUN mkdir /out \
+ && find . -name package.json -not -path '*/node_modules/*' -exec cp --parents '{}' /out ';' \
+ && cp package-lock.json /out/
+
+FROM node:${NODE_VERSION}-bookworm-slim
+ENV NODE_ENV=development \
+    TS_NODE_PROJECT=/app/tsconfig.json
+WORKDIR /app
+RUN chown node:node /app
+USER node
+COPY --from=manifests --chown=node:node /out/ ./
+# the whole workspace, dev tools included (ts-node, tsconfig-paths); --ignore-scripts: the only
+# install script is orientjs-native's optional node-gyp build (no compiler here; orientjs runs without it)
+RUN npm ci --ignore-scripts --no-audit --no-fund \
+ && sha256sum package-lock.json | cut -d' ' -f1 >node_modules/.mupets-lock.sha256 \
+ && npm cache clean --force
+COPY scripts/dev-entrypoint.sh /usr/local/bin/mupets-dev-entrypoint
+# joins the Docker socket's group and drops to `node` (see the script), then the dev entry point
+COPY images/admin/docker-entrypoint.sh /usr/local/bin/mupets-socket-entrypoint
+EXPOSE 8080 9229
+# run through sh: works even where a checkout lost the file's executable bit
+ENTRYPOINT ["/bin/sh", "/usr/local/bin/mupets-socket-entrypoint", "/bin/sh", "/usr/local/bin/mupets-dev-entrypoint"]
+# one watch mechanism for every service: node --watch follows every file the process loaded, through
+# ts-node (transpile only: types are checked by `npm run typecheck`) and tsconfig-paths (@mupets/* -> src)
+CMD ["node", "--watch", "--inspect=0.0.0.0:9229", "-r", "ts-node/register/transpile-only", "-r", "tsconfig-paths/register", "images/log-collector/src/main.ts"]
