@@ -246,6 +246,19 @@ wait_record() {
   done
 }
 
+# wait_container_line SERVICE TEXT: until the archive, searched through the admin, holds a record of
+# SERVICE (a container the log-collector follows) whose message contains TEXT
+wait_container_line() {
+  local end=$(($(date +%s) + TIMEOUT))
+  until api GET "/api/archive/search?service=$1&text=$(printf %s "$2" | sed 's/ /%20/g')" && [ "$status" = 200 ] &&
+    [[ "$body" == *"$2"* ]]; do
+    [ "$(date +%s)" -lt $end ] || fail "no archived line of $1 containing '$2' after ${TIMEOUT}s (log-collector): HTTP $status ${body:0:300}"
+    sleep 0.5
+  done
+  [[ "$body" == *'"type": *"container.log"'* || "$body" == *'"type":"container.log"'* ]] ||
+    fail "the archived line of $1 is not a container.log record: ${body:0:500}"
+}
+
 # ui_fetch: the login page, then the script it loads; true when both answered 200, with the script's
 # path in $ui_script and its text in $body
 ui_fetch() {
@@ -306,7 +319,7 @@ prod build >"$work/build.log" 2>&1 || {
 figure "prod build time (s)" "$(since "$t")"
 base=$(docker image inspect -f '{{.Size}}' "node:$NODE_VERSION-bookworm-slim")
 figure "node:$NODE_VERSION-bookworm-slim base (MB)" "$((base / 1000000))"
-for service in log-archiver admin ingest; do
+for service in log-archiver log-collector admin ingest; do
   image="${MUPETS_REGISTRY:-localhost/mupets}/$service:e2e"
   size=$(docker image inspect -f '{{.Size}}' "$image")
   growth=$(((size - base) / 1000000))
@@ -369,11 +382,16 @@ wait_record events "$event_id"
 figure "prod event submitted through the admin, archived, read back through the admin (s)" "$(since "$t")"
 api GET /api/containers
 expect 200 "GET /api/containers"
-for service in redis orientdb log-archiver admin ingest; do
+for service in redis orientdb log-archiver log-collector admin ingest; do
   grep -q "\"service\": *\"$service\"" <<<"$body" || fail "GET /api/containers does not list $service: ${body:0:800}"
 done
 [ "$(json project)" = "$PROD" ] || fail "the admin's compose project is '$(json project)', expected $PROD"
 info "logged in, CSRF enforced, event $event_id archived, containers of project $PROD listed"
+
+say "prod: Redis's own startup line, collected from its container, read back through the admin"
+t=$(now)
+wait_container_line redis "Ready to accept connections"
+figure "prod Redis startup line in the archive, found through the admin (s)" "$(since "$t")"
 
 say "prod: an OTLP/HTTP log record from the host, through the ingest, read back through the admin"
 otel_service="e2e-otel-${RUN//[^a-z0-9-]/-}"
@@ -511,7 +529,9 @@ dev exec -T admin cat /data/initial-password >"$work/initial-password" || fail "
 admin_login "$work/initial-password"
 submit_event e2e.dev
 wait_record events "$event_id"
-info "logged in with /data/initial-password; an event went through to the archive"
+wait_container_line redis "Ready to accept connections"
+wait_container_line orientdb "OrientDB Studio available"
+info "logged in with /data/initial-password; an event went through to the archive; Redis's and OrientDB's own startup lines are there (log-collector)"
 
 say "dev: edit a mounted source file; the service restarts and runs it, same container, same image"
 archiver_id=$(dev ps -q log-archiver)

@@ -92,6 +92,8 @@ if [ "$e2e" = 0 ]; then
 elif docker_ready; then
   echo "docker engine $(docker version --format '{{.Server.Version}}'), $(docker compose version)"
   ./scripts/e2e-docker.sh || status=1
+  # a service made by `npm run new:service`, in the dev stack and as a prod image
+  ./scripts/e2e-new-service.sh || status=1
 elif [ "$e2e" = 1 ]; then
   echo "docker e2e: FAILED to start: no Docker engine with 'docker compose' answers (MUPETS_E2E_DOCKER=1)" >&2
   status=1
