@@ -69,7 +69,17 @@ interface Follower {
   flushTimer: NodeJS.Timeout | undefined;
   paused: boolean;
   removed: boolean;
+  /**
+   * Positions (`ts/rank`) of the lines already handed to the queue, the newest SEEN_LINES of them.
+   * Docker writes stdout and stderr by two copiers, so a container's log file is not always in time
+   * order: a stream resumed from `tail` (the last line read) with `since` can bring back a line read
+   * before it with a later stamp. Within one process those are skipped by their position; after a
+   * crash they may be published again, under the same envelope id (the archive keeps one).
+   */
+  seen: Set<string>;
 }
+
+const SEEN_LINES = 10_000;
 
 const SEARCH_COUNT = 10_000;
 
@@ -142,6 +152,7 @@ export function createCollector(options: CollectorOptions): Collector {
         flushTimer: undefined,
         paused: false,
         removed: false,
+        seen: new Set(),
       };
       followers.set(id, follower);
     }
@@ -266,8 +277,13 @@ export function createCollector(options: CollectorOptions): Collector {
           continue;
         }
         const { position, published } = counter.next(line.ts);
-        if (published) {
+        const key = `${position.ts}/${position.n}`;
+        if (published || follower.seen.has(key)) {
           continue;
+        }
+        follower.seen.add(key);
+        if (follower.seen.size > SEEN_LINES) {
+          follower.seen.delete(follower.seen.values().next().value!);
         }
         metrics.lines.inc();
         enqueue(follower, follower.assembler.push({ stream: line.stream, ts: line.ts, text: line.text, position }));
@@ -617,6 +633,7 @@ export function createCollector(options: CollectorOptions): Collector {
       // what was read but not published is read again from Docker's log files
       follower.queue = [];
       follower.tail = undefined;
+      follower.seen.clear();
       follower.assembler = createMultilineAssembler();
     }
     metrics.followed.set(0);
