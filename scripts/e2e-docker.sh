@@ -78,6 +78,19 @@ started=()
 cleanup() {
   local rc=$?
   set +e
+  # on a failure, what our services said last: the only trace of a failed CI run
+  if [ "$rc" != 0 ]; then
+    for p in "${started[@]}"; do
+      for service in log-collector log-archiver admin ingest; do
+        printf '\n-- %s %s, last lines:\n' "$p" "$service" >&2
+        case $p in
+          prod) prod logs --no-color --tail 25 "$service" >&2 ;;
+          dev) dev logs --no-color --tail 25 "$service" >&2 ;;
+          kafka) kdev logs --no-color --tail 25 "$service" >&2 ;;
+        esac
+      done
+    done
+  fi
   for p in "${started[@]}"; do
     if [ "$p" = prod ]; then prod down -v --remove-orphans >/dev/null 2>&1; fi
     if [ "$p" = dev ]; then dev down -v --remove-orphans >/dev/null 2>&1; fi

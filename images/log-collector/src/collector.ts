@@ -64,6 +64,8 @@ interface Follower {
   tail: LogPosition | undefined;
   stream: IncomingMessage | undefined;
   starting: boolean;
+  /** Whether `follow` was asked again while a start was under way. */
+  again: boolean;
   generation: number;
   assembler: MultilineAssembler<LogPosition>;
   flushTimer: NodeJS.Timeout | undefined;
@@ -118,8 +120,13 @@ export function createCollector(options: CollectorOptions): Collector {
     if (stopping || outage !== null || (options.selfId && id.startsWith(options.selfId))) {
       return;
     }
-    let follower = followers.get(id);
-    if (follower && (follower.stream || follower.starting)) {
+    const known = followers.get(id);
+    if (known?.stream) {
+      return;
+    }
+    if (known?.starting) {
+      // a start under way may be a stale one that an outage cut short: it tries once more after
+      known.again = true;
       return;
     }
     let info: Docker.ContainerInspectInfo;
@@ -134,6 +141,8 @@ export function createCollector(options: CollectorOptions): Collector {
     if (!isCollected(info.Config.Labels, options.scope)) {
       return;
     }
+    // another call (an event, a resync) may have made this container's follower meanwhile
+    let follower = followers.get(id);
     if (!follower) {
       follower = {
         container: {
@@ -147,6 +156,7 @@ export function createCollector(options: CollectorOptions): Collector {
         tail: undefined,
         stream: undefined,
         starting: false,
+        again: false,
         generation: 0,
         assembler: createMultilineAssembler(),
         flushTimer: undefined,
@@ -158,9 +168,11 @@ export function createCollector(options: CollectorOptions): Collector {
     }
     const current = follower;
     if (current.stream || current.starting) {
+      current.again ||= current.starting;
       return;
     }
     current.starting = true;
+    current.again = false;
     const generation = ++current.generation;
     try {
       let from = current.tail;
@@ -196,6 +208,10 @@ export function createCollector(options: CollectorOptions): Collector {
       }
     } finally {
       current.starting = false;
+      if (current.again && !current.stream) {
+        current.again = false;
+        void follow(id);
+      }
     }
   }
 
@@ -655,7 +671,19 @@ export function createCollector(options: CollectorOptions): Collector {
         // still down
       }
     }
-    if (!stopping) {
+    if (stopping) {
+      return;
+    }
+    // every container in scope, not only those followed before: an outage during a resync left
+    // the rest of its list unfollowed
+    try {
+      await resync();
+    } catch (error) {
+      if (isDependencyError(error)) {
+        await enterOutage(error);
+        return;
+      }
+      logger.warn('listing containers failed: following the known ones', { error: messageOf(error) });
       for (const id of [...followers.keys()]) {
         await follow(id);
       }

@@ -3,7 +3,9 @@ import { Writable } from 'node:stream';
 import Docker from 'dockerode';
 import Redis from 'ioredis';
 import { createRedisBroker, type Broker, type Envelope } from '@mupets/broker';
-import { createLogger, flushLogs } from '@mupets/cargo';
+import { createLogger, createMetricsRegistry, flushLogs } from '@mupets/cargo';
+import { createCollector } from '../src/collector';
+import { createPositionStore } from '../src/position-store';
 import {
   buildBusyboxImage,
   composeLabels,
@@ -96,7 +98,9 @@ function printLines(lines: Array<{ text: string; stderr?: boolean }>): string {
 
 test('JSON, logfmt, plain and multi-line output: one record each, with the right level, fields and source', async () => {
   const s = setup();
-  const collector = await s.start();
+  // the test's shell writes a stack trace line by line: under load its lines can come further apart
+  // than the helper's 100 ms wait, and a wait that ran out closes a record by design (a second here)
+  const collector = await s.start({ COLLECTOR_MULTILINE_WAIT_MS: '1000' });
   const name = `fmt-${s.project}`;
   const container = await run(
     name,
@@ -359,4 +363,56 @@ test('a container printing a burst does not starve a quiet one: their records in
   expect(quietDuringBurst.length).toBeGreaterThanOrEqual(5);
   await looper.remove({ force: true });
   await collector.kill('SIGTERM');
+});
+
+test('the position store failing at start (its connection not ready yet): every running container is still followed', async () => {
+  const s = setup();
+  const names = ['one', 'two', 'three'].map((name) => `${name}-${s.project}`);
+  for (const name of names) {
+    await runLooper(docker, { name, labels: composeLabels(s.project, name.split('-')[0]!) });
+  }
+  const broker = createRedisBroker({ url: redisServer.url, keyPrefix: s.prefix });
+  const real = createPositionStore(redis, `${s.prefix}position:`);
+  let failures = 1;
+  const collector = createCollector({
+    docker,
+    broker,
+    // ioredis without an offline queue refuses commands until its connection is ready
+    positions: {
+      ...real,
+      async load(containerId) {
+        if (failures > 0) {
+          failures -= 1;
+          throw new Error("Stream isn't writeable and enableOfflineQueue options is false");
+        }
+        return real.load(containerId);
+      },
+    },
+    logger: createLogger({ service: 'log-collector', stream: new Writable({ write: (_c, _e, done) => done() }) }),
+    registry: createMetricsRegistry({ service: 'log-collector' }),
+    scope: { kind: 'project', project: s.project },
+    host: 'test-node',
+    channel: 'logs',
+    batchSize: 100,
+    maxBufferedPerContainer: 1000,
+    multilineWaitMs: 100,
+    defaults: { stdout: 'info', stderr: 'warn' },
+    minRetryMs: 50,
+  });
+  try {
+    await collector.start();
+    for (const name of names) {
+      await waitFor(async () => (await s.records(name)).some((record) => record.message === `${name} out 2`), {
+        timeoutMs: 30_000,
+        what: `${name}'s lines`,
+      });
+    }
+    expect(failures).toBe(0);
+  } finally {
+    await collector.stop();
+    await broker.close();
+    for (const name of names) {
+      await docker.getContainer(name).remove({ force: true });
+    }
+  }
 });
