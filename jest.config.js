@@ -32,6 +32,8 @@ module.exports = {
         '<rootDir>/images/*/test/**/*.test.ts',
         // the service generator (scripts/new-service); its template's own tests run in the services it makes
         '<rootDir>/scripts/*/test/**/*.test.ts',
+        // the scripts' own (scripts/test): the dev images' entry point
+        '<rootDir>/scripts/test/**/*.test.ts',
       ],
       globalSetup: '<rootDir>/packages/testkit/src/global-setup.ts',
       globalTeardown: '<rootDir>/packages/testkit/src/global-teardown.ts',

@@ -59,7 +59,7 @@ async function main(): Promise<number> {
       );
     }
     lines.push(
-      `  dev inspector: docker compose -f docker-compose.dev.yml port ${kebab} 9229`,
+      `  dev inspector (with MUPETS_INSPECT=0.0.0.0:9229): docker compose -f docker-compose.dev.yml port ${kebab} 9229`,
       '  guide: docs/cargo-services.md',
       '',
     );

@@ -34,4 +34,4 @@ EXPOSE 8080 9229
 ENTRYPOINT ["/bin/sh", "/usr/local/bin/mupets-dev-entrypoint"]
 # node --watch follows every file the process loaded, through ts-node (transpile only: types are
 # checked by `npm run typecheck`) and tsconfig-paths (@mupets/* -> packages/*/src)
-CMD ["node", "--watch", "--inspect=0.0.0.0:9229", "-r", "ts-node/register/transpile-only", "-r", "tsconfig-paths/register", "images/cargo-template/src/main.ts"]
+CMD ["node", "--watch", "-r", "ts-node/register/transpile-only", "-r", "tsconfig-paths/register", "images/cargo-template/src/main.ts"]
