@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
 import supertest from 'supertest';
 import { BrokerClosedError, type Envelope } from '@mupets/broker';
-import type { LogLine } from '@mupets/cargo';
+import { containerIdFromMountinfo, type LogLine } from '@mupets/cargo';
 import {
   buildBusyboxImage,
   composeLabels,
@@ -14,7 +14,7 @@ import {
 import { createAuditPublisher, type PublishAudit } from '../src/audit';
 import { compareTimestamps, createContainerService, type ContainerService } from '../src/containers/container-service';
 import { createContainersRouter, dockerStatus } from '../src/containers/containers.router';
-import { DockerUnavailableError } from '../src/containers/container-errors';
+import { ContainerNotFoundError, DockerUnavailableError } from '../src/containers/container-errors';
 import type { AppLogger } from '../src/logger';
 import { startTestAdmin, type LoggedIn, type TestAdmin } from './helpers';
 import { openSse, type SseClient, type SseEvent } from './sse-client';
@@ -395,17 +395,41 @@ describe('containers API on a real (private) dockerd', () => {
     await client.agent.post(`/api/containers/${ids.worker}/restart`).send({ confirm: WORKER }).expect(403);
   });
 
-  it('detects the project from the container it runs in, and is off (never lists everything) without one', async () => {
-    const inside = createContainerService({
-      socketPath: dockerd.socketPath,
-      hostname: ids.web.slice(0, 12),
-      logger: quiet,
+  it('detects the project from the container it runs in, by the mounts Docker made for it, never its hostname', async () => {
+    // a container of the project whose hostname is another project's container's short id (compose
+    // `hostname:`, `docker run -h`): what it reads in its own /proc/self/mountinfo names it all the same
+    const self = await docker.createContainer({
+      Image: TEST_IMAGE,
+      Hostname: ids.foreign.slice(0, 12),
+      Tty: true,
+      Cmd: ['cat', '/proc/self/mountinfo'],
+      Labels: composeLabels(PROJECT, 'admin'),
+      HostConfig: { NetworkMode: 'none' },
     });
-    expect(await inside.status()).toEqual({ ok: true, project: PROJECT });
-    expect((await inside.list()).containers.map((c) => c.name)).toEqual([WEB, WORKER]);
+    try {
+      await self.start();
+      await self.wait();
+      const mountinfo = (await self.logs({ stdout: true })).toString('utf8');
+      expect(containerIdFromMountinfo(mountinfo)).toBe(self.id);
+      const inside = createContainerService({
+        socketPath: dockerd.socketPath,
+        ownContainerId: () => Promise.resolve(containerIdFromMountinfo(mountinfo)),
+        logger: quiet,
+      });
+      expect(await inside.status()).toEqual({ ok: true, project: PROJECT });
+      expect((await inside.get(ids.web)).name).toBe(WEB);
+      await expect(inside.get(ids.foreign)).rejects.toBeInstanceOf(ContainerNotFoundError);
+    } finally {
+      await self.remove({ force: true });
+    }
 
-    for (const hostname of [ids.loose.slice(0, 12), 'not-a-container-here']) {
-      const outside = createContainerService({ socketPath: dockerd.socketPath, hostname, logger: quiet });
+    // outside any container, in a container without a project, in one of another Docker: off, never everything
+    for (const id of [undefined, ids.loose, 'a'.repeat(64)]) {
+      const outside = createContainerService({
+        socketPath: dockerd.socketPath,
+        ownContainerId: () => Promise.resolve(id),
+        logger: quiet,
+      });
       const status = await outside.status();
       expect(status).toMatchObject({ ok: false, project: null });
       expect(status.error).toMatch(/ADMIN_COMPOSE_PROJECT/);

@@ -10,6 +10,7 @@ import {
   createLogger,
   createMetricsRegistry,
   flushLogs,
+  ownContainerId,
   runService,
 } from '@mupets/cargo';
 import { createCollector } from './collector';
@@ -85,10 +86,14 @@ void runService(async () => {
   await collector.start();
 });
 
-/** The container this process runs in (Docker sets the hostname to its short id), if any. */
+/** The container this process runs in (from the mounts Docker made for it, not the hostname), if any. */
 async function ownContainer(docker: Docker): Promise<{ id: string; labels: Record<string, string> } | undefined> {
+  const id = await ownContainerId();
+  if (!id) {
+    return undefined;
+  }
   try {
-    const info = await docker.getContainer(hostname()).inspect();
+    const info = await docker.getContainer(id).inspect();
     return { id: info.Id, labels: info.Config.Labels ?? {} };
   } catch {
     return undefined;

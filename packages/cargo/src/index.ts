@@ -49,4 +49,5 @@ export {
   serviceOf,
   type Labels,
 } from './compose-labels';
+export { containerIdFromMountinfo, ownContainerId } from './own-container';
 export { createLogDemuxer, type LogDemuxer, type LogDemuxerOptions, type LogLine } from './docker-log-demux';

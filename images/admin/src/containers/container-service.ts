@@ -1,4 +1,3 @@
-import { hostname as osHostname } from 'node:os';
 import { Transform, pipeline, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type { AppLogger } from '../logger';
@@ -12,7 +11,7 @@ import {
 } from './compose-labels';
 import { ContainerNotFoundError, DockerUnavailableError } from './container-errors';
 import { summarizeStats, type ContainerStats, type RawContainerStats } from './container-stats';
-import { createLogDemuxer, type LogLine } from '@mupets/cargo';
+import { createLogDemuxer, ownContainerId, type LogLine } from '@mupets/cargo';
 
 export interface ContainerServiceOptions {
   /** The Docker Engine API socket (`DOCKER_SOCKET`). */
@@ -20,8 +19,8 @@ export interface ContainerServiceOptions {
   /** The compose project (`ADMIN_COMPOSE_PROJECT`). Absent: read from the admin's own container's label. */
   project?: string | undefined;
   logger: AppLogger;
-  /** The admin's hostname, which Docker sets to the container's short id. Default `os.hostname()`. */
-  hostname?: string;
+  /** The id of the container the admin runs in. Default: read from its mounts ({@link ownContainerId}). */
+  ownContainerId?: () => Promise<string | undefined>;
   /** A Docker request that takes longer fails as unavailable. Default 10 000 ms (stop and restart get longer). */
   requestTimeoutMs?: number;
   /** Seconds Docker waits for a container to exit on stop or restart before it kills it. Default 10. */
@@ -129,18 +128,18 @@ export function createContainerService(options: ContainerServiceOptions): Contai
     if (resolved) {
       return resolved;
     }
-    const host = options.hostname ?? osHostname();
+    const self = await (options.ownContainerId ?? ownContainerId)();
     const off = (reason: string): { project: null; reason: string } => {
       logger.warn('containers feature off', { reason });
       return { project: null, reason };
     };
-    if (!CONTAINER_REF.test(host)) {
-      resolved = off('the hostname is not a container id; set ADMIN_COMPOSE_PROJECT');
+    if (!self) {
+      resolved = off('the admin does not run in a Docker container; set ADMIN_COMPOSE_PROJECT');
       return resolved;
     }
     let labels: Record<string, string> | null | undefined;
     try {
-      labels = (await quick.getContainer(host).inspect()).Config.Labels;
+      labels = (await quick.getContainer(self).inspect()).Config.Labels;
     } catch (error) {
       if (statusOf(error) === 404) {
         resolved = off('the admin does not run in a container of this Docker; set ADMIN_COMPOSE_PROJECT');
