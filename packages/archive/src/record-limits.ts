@@ -27,8 +27,9 @@ export function rowProblem(row: MessageRow): string | undefined {
   if (row.type.length > RECORD_LIMITS.typeChars) {
     return `type: longer than ${RECORD_LIMITS.typeChars} characters [max]`;
   }
-  if (row.message !== null && row.message.length > RECORD_LIMITS.messageChars) {
-    return `message: ${row.message.length} characters, more than ${RECORD_LIMITS.messageChars} [max]`;
+  const messageChars = (row.message?.length ?? 0) + (row.messageMore?.length ?? 0);
+  if (messageChars > RECORD_LIMITS.messageChars) {
+    return `message: ${messageChars} characters, more than ${RECORD_LIMITS.messageChars} [max]`;
   }
   return undefined;
 }

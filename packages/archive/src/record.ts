@@ -45,7 +45,10 @@ export interface MessageRow {
   host: string | null;
   level: string | null;
   type: string;
+  /** The message, or its first {@link MESSAGE_INDEXED_BYTES} bytes: what the full-text index holds. */
   message: string | null;
+  /** The rest of a longer message, stored beside it, unindexed. */
+  messageMore: string | null;
   data: Record<string, unknown> | null;
   /** `data.docker.containerId`, when it is a container id (12-64 lowercase hex). */
   cid: string | null;
@@ -119,10 +122,34 @@ export function toRow(input: ArchiveInput, now: number = Date.now()): MessageRow
     host: envelope.source.host ?? null,
     level: envelope.level ?? null,
     type: envelope.type,
-    message: envelope.message ?? null,
+    ...splitMessage(envelope.message),
     data: data === undefined ? null : encodeData(data),
     ...containerFields(data),
   };
+}
+
+/**
+ * The most UTF-8 bytes of a message the full-text index takes. OrientDB's Lucene index keeps the
+ * whole value as one term besides its words, and Lucene refuses a term over 32 766 bytes: the
+ * record would fail to save. A longer message is stored in two fields, its rest unindexed.
+ */
+export const MESSAGE_INDEXED_BYTES = 32_000;
+
+const utf8 = new TextEncoder();
+
+/** `message` cut where its UTF-8 form reaches {@link MESSAGE_INDEXED_BYTES}, never inside a character. */
+export function splitMessage(message: string | undefined): Pick<MessageRow, 'message' | 'messageMore'> {
+  if (message === undefined) {
+    return { message: null, messageMore: null };
+  }
+  // a UTF-16 unit is at most 3 UTF-8 bytes: most messages need no encoding to know they fit
+  if (message.length * 3 <= MESSAGE_INDEXED_BYTES) {
+    return { message, messageMore: null };
+  }
+  const { read } = utf8.encodeInto(message, new Uint8Array(MESSAGE_INDEXED_BYTES));
+  return read === message.length
+    ? { message, messageMore: null }
+    : { message: message.slice(0, read), messageMore: message.slice(read) };
 }
 
 /** A stored row back into the API's shape (absent fields left out, `data` decoded). */
@@ -140,7 +167,7 @@ export function fromRow(row: Record<string, unknown>): ArchivedMessage {
     instance: text('instance'),
     host: text('host'),
     level: text('level'),
-    message: text('message'),
+    message: text('message') === undefined ? undefined : `${text('message')}${text('messageMore') ?? ''}`,
     data: decodeData(row.data),
     cursor: encodeCursor(tk),
   };

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { OrientDBClient } from 'orientjs';
 import { orientDbServerConfig } from '@mupets/testkit';
 import { archivePerFile, input } from './helpers';
@@ -86,6 +87,33 @@ describe('archive writer', () => {
     expect(await archive().findById('logs', batch[3].envelope.id)).toBeNull();
     for (const i of [0, 4, 30, 39]) {
       expect(await archive().findById('logs', batch[i]!.envelope.id)).not.toBeNull();
+    }
+  });
+
+  it('stores messages up to the limit whatever their size in bytes, past the 32 KB Lucene takes as one term', async () => {
+    // OrientDB's Lucene index also keeps the whole message as one term, and Lucene refuses a term over
+    // 32 766 UTF-8 bytes: such a record failed as "Error on saving record", which the archiver took
+    // for an outage and retried forever, holding up every message behind it
+    const hex = `erste ${randomBytes(32_000).toString('hex')}`.slice(0, 60_000);
+    const umlauts = `zweite ${'ü'.repeat(30_000)} ende`;
+    const emoji = `dritte ${'🎉'.repeat(16_000)}`;
+    const batch = [
+      input(970, { message: hex }),
+      input(971, { message: umlauts }),
+      input(972, { message: emoji }),
+      input(973),
+    ];
+    expect(await archive().write(batch)).toEqual({ stored: 4, duplicates: 0, rejected: [] });
+    for (const each of batch) {
+      expect((await archive().findById('logs', each.envelope.id))?.message).toBe(each.envelope.message);
+    }
+    for (const [word, i] of [
+      ['erste', 0],
+      ['zweite', 1],
+      ['dritte', 2],
+    ] as const) {
+      const page = await archive().search({ text: word, from: batch[0]!.envelope.ts, limit: 10 });
+      expect(page.records.map((r) => [r.id, r.message])).toEqual([[batch[i]!.envelope.id, batch[i]!.envelope.message]]);
     }
   });
 
