@@ -12,10 +12,12 @@
 #       leave nothing.
 # dev:  starts docker-compose.dev.yml on a copy of the working tree (the repository itself is never
 #       edited) with 127.0.0.1:6379 taken by another server (as on many developer machines) and no
-#       port settings but the admin's, logs in to the admin with its first-run password, changes
+#       port settings but the admin's (no Node inspector answers: MUPETS_INSPECT is unset), logs in to
+#       the admin with its first-run password, changes
 #       mounted source files of the log-archiver and of the admin and checks that each service restarts
 #       and runs (serves) the change inside the same container, from the same image.
-# kafka: the dev stack again with `--profile kafka` and MUPETS_BROKER=kafka: an event submitted through
+# kafka: the dev stack again with `--profile kafka`, MUPETS_BROKER=kafka and the Node inspectors on
+#       (MUPETS_INSPECT, answering on 127.0.0.1): an event submitted through
 #       the admin is read back from the archive; envelopes sent with Kafka's own console producer are
 #       archived exactly once while the log-archiver is killed (SIGKILL) and restarted.
 # Prints its measurements (build time, image size over the node base, start-up times) at the end.
@@ -487,7 +489,7 @@ tar -C "$root" --exclude=./.git --exclude=node_modules --exclude=dist --exclude=
 export MUPETS_ADMIN_PORT MUPETS_ORIENTDB_STUDIO_PORT
 MUPETS_ADMIN_PORT=$(free_port)
 MUPETS_ORIENTDB_STUDIO_PORT=$(free_port)
-unset MUPETS_REDIS_PORT MUPETS_ORIENTDB_PORT MUPETS_ARCHIVER_HEALTH_PORT MUPETS_ARCHIVER_INSPECT_PORT MUPETS_ADMIN_INSPECT_PORT
+unset MUPETS_REDIS_PORT MUPETS_ORIENTDB_PORT MUPETS_ARCHIVER_HEALTH_PORT MUPETS_ARCHIVER_INSPECT_PORT MUPETS_ADMIN_INSPECT_PORT MUPETS_INSPECT
 admin_url="http://127.0.0.1:$MUPETS_ADMIN_PORT"
 
 if want dev; then
@@ -528,10 +530,13 @@ redis_port=$(published_port redis 6379)
 [ "$redis_port" != 6379 ] || fail "the dev Redis was published on 6379, which another server holds"
 [ "$(docker exec "$(dev ps -q redis)" redis-cli ping)" = PONG ] || fail "the dev Redis does not answer"
 curl -fsS "http://127.0.0.1:$(published_port log-archiver 8080)/readyz" >/dev/null || fail "dev /readyz on 127.0.0.1"
-curl -fsS "http://127.0.0.1:$(published_port log-archiver 9229)/json/list" | grep -q main.ts || fail "dev inspector on 127.0.0.1"
-curl -fsS "http://127.0.0.1:$(published_port admin 9229)/json/list" | grep -q main.ts || fail "dev admin inspector on 127.0.0.1"
+# the Node inspectors are opt-in (MUPETS_INSPECT, unset here): nothing answers behind their ports
+for service in log-archiver admin log-collector; do
+  ! curl -fsS -m 5 "http://127.0.0.1:$(published_port "$service" 9229)/json/list" >/dev/null 2>&1 ||
+    fail "the dev $service's Node inspector answers without MUPETS_INSPECT"
+done
 curl -fsS -o /dev/null "http://127.0.0.1:$MUPETS_ORIENTDB_STUDIO_PORT/studio/index.html" || fail "dev Studio on 127.0.0.1:$MUPETS_ORIENTDB_STUDIO_PORT"
-info "up with 6379 taken: Redis on 127.0.0.1:$redis_port (docker compose port redis 6379), Studio and inspectors answer"
+info "up with 6379 taken: Redis on 127.0.0.1:$redis_port (docker compose port redis 6379), Studio answers, no inspector does"
 
 say "dev: first login to the admin, as docs/docker.md tells a newcomer"
 admin_log=$(dev logs --no-color admin 2>&1)
@@ -619,8 +624,10 @@ fi
 if want kafka; then
 say "kafka: the dev stack with --profile kafka and MUPETS_BROKER=kafka"
 stack=kdev
-export MUPETS_KAFKA_PORT
+export MUPETS_KAFKA_PORT MUPETS_INSPECT
 MUPETS_KAFKA_PORT=$(free_port)
+# this stack turns the Node inspectors on: reachable from the host, on 127.0.0.1 only
+MUPETS_INSPECT=0.0.0.0:9229
 started+=(kafka)
 t=$(now)
 kdev up -d --build --wait --wait-timeout "$TIMEOUT" >"$work/kafka-up.log" 2>&1 || {
@@ -630,6 +637,12 @@ kdev up -d --build --wait --wait-timeout "$TIMEOUT" >"$work/kafka-up.log" 2>&1 |
   fail "docker compose --profile kafka up --wait (dev, MUPETS_BROKER=kafka)"
 }
 figure "kafka dev cold up to healthy (s)" "$(since "$t")"
+for service in log-archiver admin; do
+  hp=$(kdev port "$service" 9229) || fail "docker compose port $service 9229 (kafka)"
+  [[ "$hp" == 127.0.0.1:* ]] || fail "$service:9229 is published on $hp, expected 127.0.0.1 only"
+  curl -fsS "http://$hp/json/list" | grep -q main.ts || fail "the $service's Node inspector, on with MUPETS_INSPECT, on $hp"
+done
+info "with MUPETS_INSPECT=0.0.0.0:9229 the inspectors answer on 127.0.0.1"
 kafka_id=$(kdev ps -q kafka)
 [ -n "$kafka_id" ] || fail "the kafka profile started no kafka container"
 for service in log-archiver admin; do
