@@ -60,7 +60,9 @@ LABEL org.opencontainers.image.title="mupets-log-archiver" \
       org.opencontainers.image.created="${CREATED}"
 # V8 grows the heap lazily: without a limit the archiver sat at 220-250 MB RSS draining a backlog,
 # with this one at about 150 MB and nearly the same throughput (bench:archive). Raise it with
-# ARCHIVER_BATCH_SIZE x message size (a batch is held whole), by setting NODE_OPTIONS.
+# ARCHIVER_BATCH_BYTES x ARCHIVER_CONCURRENCY (a batch is held whole), by setting NODE_OPTIONS. With
+# 8 MiB batches (the default) a backlog of 60 KB envelopes drains under this limit even with four
+# consumers (images/log-archiver/test/large-envelopes.test.ts).
 ENV NODE_ENV=production \
     NODE_OPTIONS=--max-old-space-size=192
 WORKDIR /app

@@ -22,6 +22,8 @@ export interface ArchiverOptions {
   /** Consumers per channel, each writing its own batches: OrientDB commits two at once on two cores. */
   concurrency: number;
   batchSize: number;
+  /** Bytes of a batch, at most (the broker's consume option). */
+  maxBatchBytes: number;
   maxWaitMs: number;
   minIdleMs: number;
   maxDeliveries: number;
@@ -153,6 +155,7 @@ export async function startArchiver(options: ArchiverOptions): Promise<Archiver>
     Array.from({ length: options.concurrency }, (_, k) =>
       broker.consume(channel, options.group, handlerFor(`${instance}-${k}`), {
         batchSize: options.batchSize,
+        maxBatchBytes: options.maxBatchBytes,
         blockMs: options.maxWaitMs,
         minIdleMs: options.minIdleMs,
         maxDeliveries: options.maxDeliveries,

@@ -28,6 +28,11 @@ export const configSchema = z.object({
   ARCHIVER_GROUP: z.string().min(1).default('log-archiver'),
   /** Messages per read and per OrientDB transaction. */
   ARCHIVER_BATCH_SIZE: envInt({ min: 1, max: 5000, default: 500 }),
+  /**
+   * Bytes per batch, at most (a consumer reads in parts until a batch of the largest envelopes would
+   * pass it): with ARCHIVER_CONCURRENCY, what bounds the memory batches take.
+   */
+  ARCHIVER_BATCH_BYTES: envInt({ min: 65_536, max: 1_073_741_824, default: 8_388_608 }),
   /** Consumers per channel in this process, each writing its own batches. */
   ARCHIVER_CONCURRENCY: envInt({ min: 1, max: 16, default: 2 }),
   /** The longest a read waits for the first message of a batch. */

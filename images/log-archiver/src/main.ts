@@ -70,6 +70,7 @@ void runService(async () => {
     channels: config.ARCHIVER_CHANNELS,
     group: config.ARCHIVER_GROUP,
     batchSize: config.ARCHIVER_BATCH_SIZE,
+    maxBatchBytes: config.ARCHIVER_BATCH_BYTES,
     concurrency: config.ARCHIVER_CONCURRENCY,
     maxWaitMs: config.ARCHIVER_MAX_WAIT_MS,
     minIdleMs: config.ARCHIVER_MIN_IDLE_MS,

@@ -123,6 +123,7 @@ class RedisBroker implements Broker {
         url: this.options.url,
         main: this.main,
         logger: this.logger,
+        maxMessageBytes: this.maxMessageBytes,
         keyOf: (name) => this.keyOf(name),
         deadLetterChannel: (name) => this.deadLetterChannel(name),
       },

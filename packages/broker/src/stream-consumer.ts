@@ -15,6 +15,8 @@ export interface ConsumerContext {
   readonly url: string;
   readonly main: Redis;
   readonly logger: BrokerLogger;
+  /** The largest envelope the broker publishes: what bounds the bytes of a read. */
+  readonly maxMessageBytes: number;
   keyOf(channel: string): string;
   deadLetterChannel(channel: string): string;
 }
@@ -26,13 +28,21 @@ export function resolveConsumeOptions(options: ConsumeOptions = {}): Resolved {
   const resolved: Resolved = {
     consumer: options.consumer ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
     batchSize: options.batchSize ?? 100,
+    maxBatchBytes: options.maxBatchBytes ?? 8 * 1024 * 1024,
     blockMs: options.blockMs ?? 2000,
     minIdleMs,
     reclaimIntervalMs: options.reclaimIntervalMs ?? Math.max(100, Math.floor(minIdleMs / 2)),
     maxDeliveries: options.maxDeliveries ?? 5,
     startId: options.startId ?? '0',
   };
-  for (const key of ['batchSize', 'blockMs', 'minIdleMs', 'reclaimIntervalMs', 'maxDeliveries'] as const) {
+  for (const key of [
+    'batchSize',
+    'maxBatchBytes',
+    'blockMs',
+    'minIdleMs',
+    'reclaimIntervalMs',
+    'maxDeliveries',
+  ] as const) {
     if (!Number.isInteger(resolved[key]) || resolved[key] < (key === 'blockMs' ? 0 : 1)) {
       throw new RangeError(`consume option ${key} must be a positive integer, got ${resolved[key]}`);
     }
@@ -110,8 +120,7 @@ export class StreamConsumer implements Consumer {
         if (this.stopping) {
           break;
         }
-        const reply = await this.readNew();
-        const entries = entriesOf(reply);
+        const entries = await this.readNew();
         if (entries.length > 0) {
           await this.process(entries.map((entry) => ({ entry, deliveries: 1 })));
         }
@@ -147,24 +156,58 @@ export class StreamConsumer implements Consumer {
     }
   }
 
-  private async readNew(): Promise<unknown> {
+  /**
+   * Entries that may be read at once with `bytes` of the batch's allowance left: as many as fit if
+   * each were as large as the broker allows (at least one, so an allowance below one entry still reads).
+   */
+  private entriesThatFit(bytes: number, minimum: number): number {
+    return Math.max(minimum, Math.floor(bytes / this.ctx.maxMessageBytes));
+  }
+
+  /**
+   * The next batch of new entries: a blocking read, then non-blocking ones while the stream has more,
+   * each asking for no more entries than the batch's byte allowance holds at the largest size. Small
+   * entries fill `batchSize` in a few round trips; the largest never exceed `maxBatchBytes`.
+   */
+  private async readNew(): Promise<RawEntry[]> {
+    const { batchSize, maxBatchBytes } = this.options;
+    const count = Math.min(batchSize, this.entriesThatFit(maxBatchBytes, 1));
     this.blocked = true;
+    let entries: RawEntry[];
     try {
-      return await this.conn.xreadgroup(
-        'GROUP',
-        this.group,
-        this.name,
-        'COUNT',
-        this.options.batchSize,
-        'BLOCK',
-        this.options.blockMs,
-        'STREAMS',
-        this.key,
-        '>',
+      entries = entriesOf(
+        await this.conn.xreadgroup(
+          'GROUP',
+          this.group,
+          this.name,
+          'COUNT',
+          count,
+          'BLOCK',
+          this.options.blockMs,
+          'STREAMS',
+          this.key,
+          '>',
+        ),
       );
     } finally {
       this.blocked = false;
     }
+    let bytes = entriesBytes(entries);
+    // a read that came back full: the stream may hold more
+    let full = entries.length === count;
+    while (full && entries.length < batchSize && !this.stopping) {
+      const room = Math.min(batchSize - entries.length, this.entriesThatFit(maxBatchBytes - bytes, 0));
+      if (room === 0) {
+        break;
+      }
+      const more = entriesOf(
+        await this.conn.xreadgroup('GROUP', this.group, this.name, 'COUNT', room, 'STREAMS', this.key, '>'),
+      );
+      entries = entries.concat(more);
+      bytes += entriesBytes(more);
+      full = more.length === room;
+    }
+    return entries;
   }
 
   /** Takes over entries idle for `minIdleMs` (from dead consumers, or failed here earlier). */
@@ -178,7 +221,8 @@ export class StreamConsumer implements Consumer {
         this.options.minIdleMs,
         cursor,
         'COUNT',
-        this.options.batchSize,
+        // each round is one batch: bounded by bytes as new entries are (see readNew)
+        Math.min(this.options.batchSize, this.entriesThatFit(this.options.maxBatchBytes, 1)),
       )) as [string, RawEntry[], string[]?];
       const [next, claimed, deleted = []] = reply;
       if (deleted.length > 0) {
@@ -325,4 +369,15 @@ export class StreamConsumer implements Consumer {
       error: errorMessage(error),
     });
   }
+}
+
+/** The size of entries as read (their field values' characters: a byte each for the JSON text). */
+function entriesBytes(entries: readonly RawEntry[]): number {
+  let bytes = 0;
+  for (const [, fields] of entries) {
+    for (const field of fields ?? []) {
+      bytes += field.length;
+    }
+  }
+  return bytes;
 }

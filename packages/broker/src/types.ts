@@ -40,6 +40,13 @@ export interface ConsumeOptions {
   consumer?: string;
   /** Entries per batch (XREADGROUP count; Kafka: at most this many per handler call). Default 100. */
   batchSize?: number;
+  /**
+   * Bytes of entries per batch, at most. Redis reads a batch in parts of at most this many bytes
+   * over the largest entry the broker accepts (its `maxMessageBytes`), so a batch of the largest
+   * entries still fits: a consumer's memory is bounded whatever the entries' size. Default 8 MiB.
+   * (Redis only: Kafka fetches at most 8 MiB at a time.)
+   */
+  maxBatchBytes?: number;
   /** How long one read blocks waiting for entries (XREADGROUP BLOCK; Kafka: fetch max wait). Default 2000 ms. */
   blockMs?: number;
   /**
