@@ -1,4 +1,4 @@
-import { envBool, envEnum, envInt, envUrl, loadConfig, type LoadConfigOptions } from '@mupets/cargo';
+import { brokerSettings, envBool, envEnum, envInt, envUrl, loadConfig, type LoadConfigOptions } from '@mupets/cargo';
 import { z } from 'zod';
 
 const CHANNEL_RE = /^[a-z0-9][a-z0-9._-]{0,47}$/;
@@ -66,13 +66,8 @@ const trustProxy = z
  * once at start by `resolvePasswordHash`.
  */
 export const configSchema = z.object({
-  /** The backbone: Redis Streams (default) or Kafka. */
-  BROKER: envEnum(['redis', 'kafka'] as const, 'redis'),
-  REDIS_URL: envUrl({ protocols: ['redis:', 'rediss:'], default: 'redis://redis:6379' }),
-  /** With BROKER=kafka: bootstrap brokers, host:port, comma-separated. */
-  KAFKA_BROKERS: z.string().min(1).default('kafka:9092'),
-  /** Prefix of the stream keys (Redis, default `mupets:`) or topics and group ids (Kafka, default `mupets.`). */
-  BROKER_KEY_PREFIX: z.string().min(1).optional(),
+  /** BROKER, REDIS_URL, KAFKA_BROKERS, KAFKA_PARTITIONS, BROKER_KEY_PREFIX (@mupets/cargo). */
+  ...brokerSettings,
   /** Prefix of the ingest's API token keys on REDIS_URL (Redis is in the stack with either backbone); the ingest must use the same. */
   TOKENS_KEY_PREFIX: z.string().min(1).default('mupets:'),
   ORIENTDB_HOST: z.string().min(1).default('orientdb'),

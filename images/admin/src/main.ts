@@ -1,8 +1,16 @@
 // The admin: the JSON API, the web UI and the stack's containers, on one port.
 import { resolve } from 'node:path';
 import { createArchive } from '@mupets/archive';
-import { createBroker, redactUrl } from '@mupets/broker';
-import { attachBroker, createHttpServer, createLifecycle, createLogger, flushLogs, runService } from '@mupets/cargo';
+import { redactUrl } from '@mupets/broker';
+import {
+  attachBroker,
+  connectBroker,
+  createHttpServer,
+  createLifecycle,
+  createLogger,
+  flushLogs,
+  runService,
+} from '@mupets/cargo';
 import { TokenStore } from '@mupets/tokens';
 import Redis from 'ioredis';
 import { createApp } from './app';
@@ -18,10 +26,7 @@ import { createUiRouter } from './ui';
 void runService(async () => {
   const config = loadAdminConfig();
   const logger = createLogger({ service: 'admin', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
-  const broker = createBroker(
-    { BROKER: config.BROKER, REDIS_URL: config.REDIS_URL, KAFKA_BROKERS: config.KAFKA_BROKERS },
-    { logger, ...(config.BROKER_KEY_PREFIX ? { prefix: config.BROKER_KEY_PREFIX } : {}) },
-  );
+  const broker = connectBroker(config, { logger });
   attachBroker(logger, broker);
   const lifecycle = createLifecycle({ logger, deadlineMs: config.SHUTDOWN_DEADLINE_MS });
   lifecycle.installProcessHandlers();

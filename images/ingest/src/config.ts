@@ -1,4 +1,4 @@
-import { envEnum, envInt, envUrl, loadConfig, type LoadConfigOptions } from '@mupets/cargo';
+import { brokerSettings, envEnum, envInt, loadConfig, type LoadConfigOptions } from '@mupets/cargo';
 import { scopeChannel } from '@mupets/tokens';
 import { z } from 'zod';
 
@@ -13,14 +13,8 @@ const byteSize = (fallback: string) =>
 
 /** Every setting of the ingest, from the environment (secrets also from `*_FILE`); docs/ingest.md lists them. */
 export const configSchema = z.object({
-  /** The backbone the messages go to: Redis Streams (default) or Kafka. */
-  BROKER: envEnum(['redis', 'kafka'] as const, 'redis'),
-  /** Redis: the channels (with BROKER=redis) and, always, the API tokens. */
-  REDIS_URL: envUrl({ protocols: ['redis:', 'rediss:'], default: 'redis://redis:6379' }),
-  /** With BROKER=kafka: bootstrap brokers, host:port, comma-separated. */
-  KAFKA_BROKERS: z.string().min(1).default('kafka:9092'),
-  /** Prefix of the stream keys (Redis, default `mupets:`) or topics (Kafka, default `mupets.`). */
-  BROKER_KEY_PREFIX: z.string().min(1).optional(),
+  /** BROKER, REDIS_URL, KAFKA_BROKERS, KAFKA_PARTITIONS, BROKER_KEY_PREFIX (@mupets/cargo). */
+  ...brokerSettings,
   /** Prefix of the token keys on Redis; the admin must use the same. */
   TOKENS_KEY_PREFIX: z.string().min(1).default('mupets:'),
   /** The port of the door: the native endpoint and OTLP/HTTP (4318 is OTLP/HTTP's registered port). */

@@ -1,8 +1,9 @@
 // The ingest: the stack's door for other languages and hosts - native envelopes and OTLP/HTTP logs,
 // each request authorised by a per-service API token, answered only once the broker stored it.
-import { createBroker, redactUrl } from '@mupets/broker';
+import { redactUrl } from '@mupets/broker';
 import {
   attachBroker,
+  connectBroker,
   createHealthServer,
   createHttpServer,
   createLifecycle,
@@ -21,17 +22,13 @@ import { RateLimiter } from './rate-limiter';
 void runService(async () => {
   const config = loadIngestConfig();
   const logger = createLogger({ service: 'ingest', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
-  const broker = createBroker(
-    { BROKER: config.BROKER, REDIS_URL: config.REDIS_URL, KAFKA_BROKERS: config.KAFKA_BROKERS },
-    {
-      logger,
-      // a request waits for its batch to be stored: bound that wait, and refuse at once when the
-      // buffer is full, so the sender hears 503 + Retry-After instead of a hanging connection
-      publishTimeoutMs: config.INGEST_PUBLISH_TIMEOUT_MS,
-      onBufferFull: 'reject',
-      ...(config.BROKER_KEY_PREFIX ? { prefix: config.BROKER_KEY_PREFIX } : {}),
-    },
-  );
+  const broker = connectBroker(config, {
+    logger,
+    // a request waits for its batch to be stored: bound that wait, and refuse at once when the
+    // buffer is full, so the sender hears 503 + Retry-After instead of a hanging connection
+    publishTimeoutMs: config.INGEST_PUBLISH_TIMEOUT_MS,
+    onBufferFull: 'reject',
+  });
   attachBroker(logger, broker);
   const lifecycle = createLifecycle({ logger, deadlineMs: config.SHUTDOWN_DEADLINE_MS });
   lifecycle.installProcessHandlers();

@@ -1,4 +1,4 @@
-import { envEnum, envInt, envUrl, loadConfig } from '@mupets/cargo';
+import { brokerSettings, envEnum, envInt, loadConfig } from '@mupets/cargo';
 import { z } from 'zod';
 
 const channelList = z
@@ -9,13 +9,8 @@ const channelList = z
 
 /** Every setting of the log-archiver, from the environment (secrets also from `*_FILE`). */
 export const configSchema = z.object({
-  /** The backbone: Redis Streams (default) or Kafka. */
-  BROKER: envEnum(['redis', 'kafka'] as const, 'redis'),
-  REDIS_URL: envUrl({ protocols: ['redis:', 'rediss:'], default: 'redis://redis:6379' }),
-  /** With BROKER=kafka: bootstrap brokers, host:port, comma-separated. */
-  KAFKA_BROKERS: z.string().min(1).default('kafka:9092'),
-  /** Prefix of the stream keys (Redis, default `mupets:`) or topics and group ids (Kafka, default `mupets.`). */
-  BROKER_KEY_PREFIX: z.string().min(1).optional(),
+  /** BROKER, REDIS_URL, KAFKA_BROKERS, KAFKA_PARTITIONS, BROKER_KEY_PREFIX (@mupets/cargo). */
+  ...brokerSettings,
   ORIENTDB_HOST: z.string().min(1).default('orientdb'),
   ORIENTDB_PORT: envInt({ min: 1, max: 65_535, default: 2424 }),
   ORIENTDB_USER: z.string().min(1).default('root'),

@@ -1,8 +1,8 @@
 // The log-archiver: every message of the logs and events channels, stored once in OrientDB.
 import { createArchive } from '@mupets/archive';
-import { createBroker } from '@mupets/broker';
 import {
   attachBroker,
+  connectBroker,
   createHealthServer,
   createLifecycle,
   createLogger,
@@ -16,10 +16,7 @@ import { loadArchiverConfig } from './config';
 void runService(async () => {
   const config = loadArchiverConfig();
   const logger = createLogger({ service: 'log-archiver', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
-  const broker = createBroker(
-    { BROKER: config.BROKER, REDIS_URL: config.REDIS_URL, KAFKA_BROKERS: config.KAFKA_BROKERS },
-    { logger, ...(config.BROKER_KEY_PREFIX ? { prefix: config.BROKER_KEY_PREFIX } : {}) },
-  );
+  const broker = connectBroker(config, { logger });
   attachBroker(logger, broker);
   const lifecycle = createLifecycle({ logger, deadlineMs: config.SHUTDOWN_DEADLINE_MS });
   lifecycle.installProcessHandlers();

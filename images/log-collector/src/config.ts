@@ -1,4 +1,4 @@
-import { envEnum, envInt, envUrl, loadConfig } from '@mupets/cargo';
+import { brokerSettings, envEnum, envInt, loadConfig } from '@mupets/cargo';
 import { z } from 'zod';
 
 const LEVEL = envEnum(['error', 'warn', 'info', 'debug'] as const, 'info');
@@ -6,12 +6,8 @@ const LEVEL = envEnum(['error', 'warn', 'info', 'debug'] as const, 'info');
 /** Every setting of the log-collector, from the environment (secrets also from `*_FILE`). */
 export const configSchema = z
   .object({
-    /** The backbone: Redis Streams (default) or Kafka. */
-    BROKER: envEnum(['redis', 'kafka'] as const, 'redis'),
-    /** Redis: the broker (with BROKER=redis) and always the collector's positions. */
-    REDIS_URL: envUrl({ protocols: ['redis:', 'rediss:'], default: 'redis://redis:6379' }),
-    KAFKA_BROKERS: z.string().min(1).default('kafka:9092'),
-    BROKER_KEY_PREFIX: z.string().min(1).optional(),
+    /** BROKER, REDIS_URL, KAFKA_BROKERS, KAFKA_PARTITIONS, BROKER_KEY_PREFIX (@mupets/cargo). */
+    ...brokerSettings,
     /** The Docker Engine API socket. */
     DOCKER_SOCKET: z.string().min(1).default('/var/run/docker.sock'),
     /** `project` (the containers of one compose project), `host` (every container), or `labels`. */

@@ -1,16 +1,17 @@
 // The log-collector: every container's stdout and stderr, published to the broker's logs channel.
 import { hostname } from 'node:os';
 import Docker from 'dockerode';
-import { closeConnection, createBroker, openConnection } from '@mupets/broker';
+import { closeConnection, openConnection } from '@mupets/broker';
 import {
-  PROJECT_LABEL,
   attachBroker,
+  connectBroker,
   createHealthServer,
   createLifecycle,
   createLogger,
   createMetricsRegistry,
   flushLogs,
   ownContainerId,
+  PROJECT_LABEL,
   runService,
 } from '@mupets/cargo';
 import { createCollector } from './collector';
@@ -21,10 +22,7 @@ import { createPositionStore } from './position-store';
 void runService(async () => {
   const config = loadCollectorConfig();
   const logger = createLogger({ service: 'log-collector', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
-  const broker = createBroker(
-    { BROKER: config.BROKER, REDIS_URL: config.REDIS_URL, KAFKA_BROKERS: config.KAFKA_BROKERS },
-    { logger, ...(config.BROKER_KEY_PREFIX ? { prefix: config.BROKER_KEY_PREFIX } : {}) },
-  );
+  const broker = connectBroker(config, { logger });
   attachBroker(logger, broker);
   const lifecycle = createLifecycle({ logger, deadlineMs: config.SHUTDOWN_DEADLINE_MS });
   lifecycle.installProcessHandlers();

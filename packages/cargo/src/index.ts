@@ -49,5 +49,6 @@ export {
   serviceOf,
   type Labels,
 } from './compose-labels';
+export { brokerSettings, connectBroker, type BrokerSettings } from './broker-config';
 export { containerIdFromMountinfo, ownContainerId } from './own-container';
 export { createLogDemuxer, type LogDemuxer, type LogDemuxerOptions, type LogLine } from './docker-log-demux';

@@ -1,5 +1,5 @@
 import { assertName, NAME_RULE } from '@mupets/broker';
-import { envEnum, envInt, envUrl, loadConfig } from '@mupets/cargo';
+import { brokerSettings, envEnum, envInt, loadConfig } from '@mupets/cargo';
 import { z } from 'zod';
 
 /** A channel or consumer group name, by the broker's own rule. */
@@ -17,13 +17,8 @@ const brokerName = z.string().refine((name) => {
  * `<NAME>_FILE` (Docker secrets). Defaults make the dev stack work with no .env file.
  */
 export const configSchema = z.object({
-  /** The backbone: Redis Streams (default) or Kafka. */
-  BROKER: envEnum(['redis', 'kafka'] as const, 'redis'),
-  REDIS_URL: envUrl({ protocols: ['redis:', 'rediss:'], default: 'redis://redis:6379' }),
-  /** With BROKER=kafka: bootstrap brokers, host:port, comma-separated. */
-  KAFKA_BROKERS: z.string().min(1).default('kafka:9092'),
-  /** Prefix of the stream keys (Redis, default `mupets:`) or topics and group ids (Kafka, default `mupets.`). */
-  BROKER_KEY_PREFIX: z.string().min(1).optional(),
+  /** BROKER, REDIS_URL, KAFKA_BROKERS, KAFKA_PARTITIONS, BROKER_KEY_PREFIX (@mupets/cargo). */
+  ...brokerSettings,
   /** The channel greeting requests travel on. */
   CARGO_TEMPLATE_CHANNEL: brokerName.default('template-channel'),
   // <consume>

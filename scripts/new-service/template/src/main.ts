@@ -1,8 +1,8 @@
 // cargo-template: created by `npm run new:service`; see docs/cargo-services.md.
 import { hostname } from 'node:os';
-import { createBroker } from '@mupets/broker';
 import {
   attachBroker,
+  connectBroker,
   createHealthServer,
   createLifecycle,
   createLogger,
@@ -29,10 +29,7 @@ void runService(async () => {
     level: config.LOG_LEVEL,
     format: config.LOG_FORMAT,
   });
-  const broker = createBroker(
-    { BROKER: config.BROKER, REDIS_URL: config.REDIS_URL, KAFKA_BROKERS: config.KAFKA_BROKERS },
-    { logger, ...(config.BROKER_KEY_PREFIX ? { prefix: config.BROKER_KEY_PREFIX } : {}) },
-  );
+  const broker = connectBroker(config, { logger });
   // from here on every log line also goes to the broker's logs channel, and so to the archive
   attachBroker(logger, broker);
   const lifecycle = createLifecycle({ logger, deadlineMs: config.SHUTDOWN_DEADLINE_MS });
