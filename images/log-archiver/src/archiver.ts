@@ -29,6 +29,8 @@ export interface ArchiverOptions {
   maxDeliveries: number;
   /** Streams are trimmed to about this many entries after archiving (never un-acked ones); 0 = never. */
   streamMaxLen: number;
+  /** How often streams are trimmed. */
+  trimIntervalMs: number;
   /** Records older than this are deleted every `retentionIntervalMs`; 0 = keep everything. */
   retentionMs: number;
   retentionIntervalMs: number;
@@ -53,6 +55,8 @@ export interface Archiver {
 export async function startArchiver(options: ArchiverOptions): Promise<Archiver> {
   const { broker, archive, logger } = options;
   const metrics = createMetrics(options);
+  /** Per channel, the groups that held its last trim back (what was logged). */
+  const heldBack = new Map<string, string>();
   const stopping = new AbortController();
   let archiveUp = true;
 
@@ -163,7 +167,9 @@ export async function startArchiver(options: ArchiverOptions): Promise<Archiver>
     ),
   );
   const timers = [
-    options.streamMaxLen > 0 ? every(60_000, () => trimStreams(options)) : undefined,
+    options.streamMaxLen > 0
+      ? every(options.trimIntervalMs, () => trimStreams(options, metrics.trimHeld, heldBack))
+      : undefined,
     options.retentionMs > 0 ? every(options.retentionIntervalMs, () => applyRetention(options)) : undefined,
   ];
   logger.info('archiver started', {
@@ -257,14 +263,51 @@ function createMetrics(options: ArchiverOptions) {
         }
       },
     }),
+    trimHeld: new Gauge({
+      name: 'mupets_archiver_trim_held_back',
+      help: '1 while a consumer group keeps a channel from being trimmed to ARCHIVER_STREAM_MAX_LEN',
+      labelNames: ['channel', 'group'] as const,
+      registers,
+    }),
   };
 }
 
-async function trimStreams(options: ArchiverOptions): Promise<void> {
+/**
+ * Trims each channel to `streamMaxLen`, never past what a group has not acked. A group that holds
+ * the trim back is logged when it starts and stops doing so, and shown by a metric meanwhile: a
+ * retired service's group holds a channel for good (remove it, docs/docker.md).
+ */
+async function trimStreams(
+  options: ArchiverOptions,
+  gauge: Gauge<'channel' | 'group'>,
+  heldBack: Map<string, string>,
+): Promise<void> {
   for (const channel of options.channels) {
     const result = await options.broker.trim(channel, { maxLen: options.streamMaxLen });
     if (result.removed > 0) {
-      options.logger.info('stream trimmed', { channel, removed: result.removed, held: result.heldBackByGroup });
+      options.logger.info('stream trimmed', { channel, removed: result.removed, heldBy: result.heldBy });
+    }
+    const holders = result.heldBy.join(',');
+    const before = heldBack.get(channel) ?? '';
+    if (holders !== before) {
+      for (const group of before.split(',').filter(Boolean)) {
+        gauge.remove({ channel, group });
+      }
+      if (holders) {
+        const stats = await options.broker.stats(channel).catch(() => undefined);
+        options.logger.warn('stream trimming held back: these groups have entries they have not acked', {
+          channel,
+          groups: result.heldBy,
+          length: stats?.length,
+          maxLen: options.streamMaxLen,
+        });
+      } else {
+        options.logger.info('stream trimming no longer held back', { channel, groups: before.split(',') });
+      }
+      heldBack.set(channel, holders);
+    }
+    for (const group of result.heldBy) {
+      gauge.set({ channel, group }, 1);
     }
   }
 }

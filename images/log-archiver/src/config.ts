@@ -40,6 +40,8 @@ export const configSchema = z.object({
   ARCHIVER_RETENTION_INTERVAL_MS: envInt({ min: 1000, default: 3_600_000 }),
   /** After archiving, streams are trimmed to about this many entries (never un-acked ones); 0 never trims. */
   ARCHIVER_STREAM_MAX_LEN: envInt({ min: 0, default: 1_000_000 }),
+  /** How often the streams are trimmed. */
+  ARCHIVER_TRIM_INTERVAL_MS: envInt({ min: 1000, default: 60_000 }),
   /**
    * At start and after each OrientDB outage, the messages of this many ms before the last one read
    * are written again (idempotent): OrientDB can lose its last second of commits when killed.

@@ -73,6 +73,7 @@ void runService(async () => {
     minIdleMs: config.ARCHIVER_MIN_IDLE_MS,
     maxDeliveries: config.ARCHIVER_MAX_DELIVERIES,
     streamMaxLen: config.ARCHIVER_STREAM_MAX_LEN,
+    trimIntervalMs: config.ARCHIVER_TRIM_INTERVAL_MS,
     retentionMs: config.ARCHIVER_RETENTION_DAYS * 86_400_000,
     retentionIntervalMs: config.ARCHIVER_RETENTION_INTERVAL_MS,
     // Kafka's ids (`<partition>-<offset>`) have the shape of Redis stream ids but carry no time:

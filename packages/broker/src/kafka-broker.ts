@@ -277,7 +277,7 @@ class KafkaBroker implements Broker {
     const topic = this.topicOf(channel);
     const bounds = await this.bounds(topic);
     if (!bounds || (options.maxAgeMs === undefined && options.maxLen === undefined)) {
-      return { removed: 0, heldBackByGroup: false };
+      return { removed: 0, heldBackByGroup: false, heldBy: [] };
     }
     const cuts = new Map(bounds.map((b) => [b.partition, b.start]));
     const raise = (more: Map<number, bigint>): void => {
@@ -306,7 +306,7 @@ class KafkaBroker implements Broker {
         removed += lowWatermark > before ? lowWatermark - before : 0n;
       }
     }
-    return { removed: Number(removed), heldBackByGroup: plan.heldBackByGroup };
+    return { removed: Number(removed), heldBackByGroup: plan.heldBackByGroup, heldBy: plan.heldBy };
   }
 
   async range(channel: string, options?: RangeOptions): Promise<StreamEntry[]> {

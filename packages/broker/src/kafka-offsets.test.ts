@@ -139,6 +139,7 @@ describe('trim', () => {
     ).toEqual({
       deleteBefore: new Map([[0, 300n]]),
       heldBackByGroup: true,
+      heldBy: ['slow'],
     });
     expect(
       trimPlan(
@@ -157,6 +158,7 @@ describe('trim', () => {
         [1, 90n],
       ]),
       heldBackByGroup: false,
+      heldBy: [],
     });
     // no group at all: nothing holds the cut
     expect(trimPlan(bounds, [], cuts).heldBackByGroup).toBe(false);

@@ -91,6 +91,8 @@ export interface TrimPlan {
   readonly deleteBefore: ReadonlyMap<number, bigint>;
   /** A group's un-acked entries stopped a cut short. */
   readonly heldBackByGroup: boolean;
+  /** The groups that did, by name. */
+  readonly heldBy: readonly string[];
 }
 
 /**
@@ -104,11 +106,16 @@ export function trimPlan(
 ): TrimPlan {
   const deleteBefore = new Map<number, bigint>();
   let heldBackByGroup = false;
+  const heldBy = new Set<string>();
   for (const { partition, start, end } of bounds) {
     const cut = min(cuts.get(partition) ?? start, end);
     let floor = cut;
     for (const group of groups) {
-      floor = min(floor, group.committed.get(partition)?.offset ?? start);
+      const committed = group.committed.get(partition)?.offset ?? start;
+      if (committed < cut) {
+        heldBy.add(group.name);
+      }
+      floor = min(floor, committed);
     }
     if (floor < cut) {
       heldBackByGroup = true;
@@ -117,5 +124,5 @@ export function trimPlan(
       deleteBefore.set(partition, floor);
     }
   }
-  return { deleteBefore, heldBackByGroup };
+  return { deleteBefore, heldBackByGroup, heldBy: [...heldBy].sort() };
 }

@@ -169,11 +169,13 @@ class RedisBroker implements Broker {
     const key = this.keyOf(channel);
     let removed = 0;
     let heldBackByGroup = false;
+    const heldBy = new Set<string>();
     if (options.maxAgeMs !== undefined) {
       const target = `${Math.max(0, Date.now() - options.maxAgeMs)}-0`;
       const result = await safeTrim(this.main, key, target);
       removed += result.removed;
       heldBackByGroup ||= result.held;
+      result.heldBy.forEach((group) => heldBy.add(group));
     }
     if (options.maxLen !== undefined && !heldBackByGroup) {
       // find the first id to keep, 10k entries at a time, and let the script cut below it
@@ -187,13 +189,14 @@ class RedisBroker implements Broker {
         const target = rows[step]?.[0] ?? incrementId(rows[rows.length - 1]![0]);
         const result = await safeTrim(this.main, key, target);
         removed += result.removed;
+        result.heldBy.forEach((group) => heldBy.add(group));
         if (result.held) {
           heldBackByGroup = true;
           break;
         }
       }
     }
-    return { removed, heldBackByGroup };
+    return { removed, heldBackByGroup, heldBy: [...heldBy].sort() };
   }
 
   async range(channel: string, options?: RangeOptions): Promise<StreamEntry[]> {

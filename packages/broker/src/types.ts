@@ -154,6 +154,11 @@ export interface TrimResult {
   readonly removed: number;
   /** True when a consumer group's un-acked entries stopped the trim short of its target. */
   readonly heldBackByGroup: boolean;
+  /**
+   * The groups whose un-acked (or unread) entries lie below the target, by name: a retired or stuck
+   * group here keeps the channel from ever being trimmed. Empty when nothing held the trim.
+   */
+  readonly heldBy: readonly string[];
 }
 
 export interface RangeOptions {

@@ -40,12 +40,12 @@ describe.each(backends)('$name', (backend) => {
       await fast.stop();
 
       const result = await file.broker.trim('trim-slow', { maxLen: 10 });
-      expect(result).toEqual({ removed: 300, heldBackByGroup: true });
+      expect(result).toEqual({ removed: 300, heldBackByGroup: true, heldBy: ['slow'] });
       // the slow group's oldest pending entry (its 301st) is the first one kept
       expect(await stored('trim-slow')).toEqual(ids.slice(300));
 
       const byAge = await file.broker.trim('trim-slow', { maxAgeMs: 0 });
-      expect(byAge).toEqual({ removed: 0, heldBackByGroup: true });
+      expect(byAge).toEqual({ removed: 0, heldBackByGroup: true, heldBy: ['slow'] });
     } finally {
       release();
       await slow.stop();
@@ -63,9 +63,17 @@ describe.each(backends)('$name', (backend) => {
     });
     await consumer.stop();
 
-    expect(await file.broker.trim('trim-done', { maxLen: 120 })).toEqual({ removed: 380, heldBackByGroup: false });
+    expect(await file.broker.trim('trim-done', { maxLen: 120 })).toEqual({
+      removed: 380,
+      heldBackByGroup: false,
+      heldBy: [],
+    });
     expect(await stored('trim-done')).toEqual(ids.slice(380));
-    expect(await file.broker.trim('trim-done', { maxAgeMs: 0 })).toEqual({ removed: 120, heldBackByGroup: false });
+    expect(await file.broker.trim('trim-done', { maxAgeMs: 0 })).toEqual({
+      removed: 120,
+      heldBackByGroup: false,
+      heldBy: [],
+    });
     expect((await file.broker.stats('trim-done')).length).toBe(0);
   });
 
@@ -84,6 +92,7 @@ describe.each(backends)('$name', (backend) => {
     const result = await file.broker.trim('trim-unread', { maxLen: 0 });
     expect(result.removed).toBe(50);
     expect(result.heldBackByGroup).toBe(true);
+    expect(result.heldBy).toEqual(['late']);
     expect(await stored('trim-unread')).toEqual(more);
     expect(ids).toHaveLength(50);
   });
