@@ -71,8 +71,8 @@ async function runArchiver(
       HEALTH_HOST: '127.0.0.1',
       ARCHIVER_CHANNELS: 'logs',
       LOG_LEVEL: 'warn',
-      // knobs to try: batch size, consumers per channel, and Node flags for the archiver alone
-      ...pick(process.env, ['ARCHIVER_BATCH_SIZE', 'ARCHIVER_CONCURRENCY']),
+      // knobs to try: batch size (entries, bytes), consumers per channel, and Node flags for the archiver alone
+      ...pick(process.env, ['ARCHIVER_BATCH_SIZE', 'ARCHIVER_BATCH_BYTES', 'ARCHIVER_CONCURRENCY']),
       // the archiver runs with the heap limit its prod image sets (df.prod.Dockerfile)
       NODE_OPTIONS: process.env.ARCHIVER_NODE_OPTIONS ?? '--max-old-space-size=192',
     },
