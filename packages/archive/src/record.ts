@@ -47,7 +47,11 @@ export interface MessageRow {
   type: string;
   /** The message, or its first {@link MESSAGE_INDEXED_BYTES} bytes: what the full-text index holds. */
   message: string | null;
-  /** The rest of a longer message, stored beside it, unindexed. */
+  /**
+   * The rest of a longer message, stored beside it, unindexed. Not a declared property: a migration
+   * adding one hung OrientDB 3.2.25 when four replicas bootstrapped a new database at once (the
+   * schema test), and the class takes undeclared fields as it takes `data`.
+   */
   messageMore: string | null;
   data: Record<string, unknown> | null;
   /** `data.docker.containerId`, when it is a container id (12-64 lowercase hex). */

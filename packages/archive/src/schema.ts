@@ -96,11 +96,6 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
     convert: (conn, logger) => convertLegacyData(conn, logger, MESSAGE_CLASS),
   },
-  {
-    version: 3,
-    description: 'the rest of a message longer than the full-text index takes, unindexed',
-    statements: properties(MESSAGE_CLASS, { messageMore: 'STRING' }),
-  },
 ];
 
 /**
