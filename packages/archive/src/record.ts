@@ -160,6 +160,7 @@ export function splitMessage(message: string | undefined): Pick<MessageRow, 'mes
 export function fromRow(row: Record<string, unknown>): ArchivedMessage {
   const text = (key: string): string | undefined => (typeof row[key] === 'string' ? row[key] : undefined);
   const tk = text('tk') ?? '';
+  const message = text('message');
   const ts = row.ts instanceof Date ? row.ts.toISOString() : tk.slice(0, 24);
   const record: Record<string, unknown> = {
     id: text('eid'),
@@ -171,7 +172,8 @@ export function fromRow(row: Record<string, unknown>): ArchivedMessage {
     instance: text('instance'),
     host: text('host'),
     level: text('level'),
-    message: text('message') === undefined ? undefined : `${text('message')}${text('messageMore') ?? ''}`,
+    // a long message is stored in two fields (splitMessage)
+    message: message === undefined ? undefined : message + (text('messageMore') ?? ''),
     data: decodeData(row.data),
     cursor: encodeCursor(tk),
   };
