@@ -172,6 +172,19 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+let lastValidTs: string | undefined;
+/** The schema's own `ts` rule; a batch's records often share a timestamp, so the last one is kept. */
+function isIsoUtc(value: unknown): value is string {
+  if (value === lastValidTs) {
+    return true;
+  }
+  if (typeof value !== 'string' || !isoUtc.safeParse(value).success) {
+    return false;
+  }
+  lastValidTs = value;
+  return true;
+}
+
 function isBoundedString(value: unknown, max: number): value is string {
   return typeof value === 'string' && value.length >= 1 && value.length <= max;
 }
@@ -208,7 +221,7 @@ export function fastEnvelope(channel: string, raw: Record<string, unknown>): Env
     !isBoundedString(type, 128) ||
     !isSource(source) ||
     (id !== undefined && !isBoundedString(id, 128)) ||
-    ts !== undefined ||
+    (ts !== undefined && !isIsoUtc(ts)) ||
     (level !== undefined && !(typeof level === 'string' && LEVEL_SET.has(level))) ||
     (message !== undefined && typeof message !== 'string') ||
     (data !== undefined && (!isPlainObject(data) || nestsDeeperThan(data, MAX_DATA_DEPTH))) ||
@@ -216,7 +229,7 @@ export function fastEnvelope(channel: string, raw: Record<string, unknown>): Env
   ) {
     return undefined;
   }
-  const envelope: Envelope = { id: id ?? randomUUID(), channel, type, ts: nowIso(), source, v: 1 };
+  const envelope: Envelope = { id: id ?? randomUUID(), channel, type, ts: ts ?? nowIso(), source, v: 1 };
   if (level !== undefined) {
     envelope.level = level as Level;
   }
