@@ -7,7 +7,7 @@ import { IngestError, invalidInput } from './ingest-error';
 import type { Endpoint, IngestMetrics } from './ingest-metrics';
 import { envelopeIssues, prepareNativeBatch } from './native-batch';
 import { nativeFormat, parseNativeBody } from './native-body';
-import { mapLogsRequest, parseLogsRequest } from './otlp/otlp-logs';
+import { readLogsRequest } from './otlp/otlp-logs';
 import { decodeLogsRequest, encodeLogsResponse, OtlpDecodeError } from './otlp/otlp-proto';
 import type { RateLimiter } from './rate-limiter';
 import { requireToken, tokenOf } from './token-auth';
@@ -124,7 +124,7 @@ export function createApp(deps: AppDeps): Express {
           },
         ]);
       }
-      const mapped = mapLogsRequest(parseLogsRequest(decoded));
+      const mapped = readLogsRequest(decoded);
       if (mapped.length > config.INGEST_MAX_RECORDS) {
         throw new IngestError(
           413,
