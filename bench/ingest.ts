@@ -1,6 +1,7 @@
 // bench:ingest: records/s through the ingest (NDJSON, OTLP/JSON, OTLP protobuf over HTTP) against
 // publish() straight to the same Redis in the same run, with the same batch size. One figure per
-// line; the ratios are ingest / publish(). The HTTP client runs in this process too (one core's
+// line; the ratios are ingest / publish() (for OTLP also against publish() of the very records the
+// requests become, which carry resource and scope too). The HTTP client runs in this process too (one core's
 // worth of work shared by both sides), so the ratios are a floor.
 // BENCH_RECORDS (default 100 000), BENCH_BATCH (1000), BENCH_CONCURRENCY (4); REDIS_URL to use a given Redis.
 import { Agent, request } from 'node:http';
@@ -13,6 +14,7 @@ import { createHttpServer } from '@mupets/cargo';
 import { TokenStore } from '@mupets/tokens';
 import { createApp } from '../images/ingest/src/app';
 import { loadIngestConfig } from '../images/ingest/src/config';
+import { readLogsRequest } from '../images/ingest/src/otlp/otlp-logs';
 import { RateLimiter } from '../images/ingest/src/rate-limiter';
 import { redisForBench } from './redis-for-bench';
 
@@ -142,6 +144,15 @@ async function main(): Promise<void> {
       );
     });
     await expectStored(`${prefix}bench`);
+    // the records the OTLP requests become (resource, scope and attributes in each): a second baseline
+    const otlpRecords = readLogsRequest(JSON.parse(otlp.json.toString('utf8'))).map(({ message }) => message);
+    const directOtlp = await timed(REQUESTS, async () => {
+      await broker.publish(
+        'logs',
+        otlpRecords.map((record) => ({ ...record })),
+      );
+    });
+    await expectStored(`${prefix}logs`);
     const viaNdjson = await timed(REQUESTS, () =>
       post(agent, port, '/v1/channels/bench/messages', 'application/x-ndjson', token, ndjson),
     );
@@ -161,12 +172,15 @@ async function main(): Promise<void> {
     console.log(`batch_records: ${BATCH}`);
     console.log(`concurrency: ${CONCURRENCY}`);
     console.log(`publish_direct_records_per_s: ${rate(direct)}`);
+    console.log(`publish_direct_otlp_records_per_s: ${rate(directOtlp)}`);
     console.log(`ingest_ndjson_records_per_s: ${rate(viaNdjson)}`);
     console.log(`ingest_otlp_json_records_per_s: ${rate(viaOtlpJson)}`);
     console.log(`ingest_otlp_protobuf_records_per_s: ${rate(viaOtlpProto)}`);
     console.log(`ratio_ndjson_vs_publish: ${(direct / viaNdjson).toFixed(2)}`);
     console.log(`ratio_otlp_json_vs_publish: ${(direct / viaOtlpJson).toFixed(2)}`);
     console.log(`ratio_otlp_protobuf_vs_publish: ${(direct / viaOtlpProto).toFixed(2)}`);
+    console.log(`ratio_otlp_json_vs_publish_same_records: ${(directOtlp / viaOtlpJson).toFixed(2)}`);
+    console.log(`ratio_otlp_protobuf_vs_publish_same_records: ${(directOtlp / viaOtlpProto).toFixed(2)}`);
   } finally {
     agent.destroy();
     await server.close(1000);
