@@ -72,13 +72,15 @@ interface Follower {
   paused: boolean;
   removed: boolean;
   /**
-   * Positions (`ts/rank`) of the lines already handed to the queue, the newest SEEN_LINES of them.
-   * Docker writes stdout and stderr by two copiers, so a container's log file is not always in time
-   * order: a stream resumed from `tail` (the last line read) with `since` can bring back a line read
-   * before it with a later stamp. Within one process those are skipped by their position; after a
-   * crash they may be published again, under the same envelope id (the archive keeps one).
+   * Positions of the lines already handed to the queue, the newest SEEN_LINES of them (a ring;
+   * `recentAt` is the next slot). Docker writes stdout and stderr by two copiers, so a container's
+   * log file is not always in time order: a stream resumed from `tail` (the last line read) with
+   * `since` can bring back a line read before it with a later stamp. Within one process those are
+   * skipped by their position (looked up only when a stream starts, not per line); after a crash
+   * they may be published again, under the same envelope id (the archive keeps one).
    */
-  seen: Set<string>;
+  recent: LogPosition[];
+  recentAt: number;
 }
 
 const SEEN_LINES = 10_000;
@@ -162,7 +164,8 @@ export function createCollector(options: CollectorOptions): Collector {
         flushTimer: undefined,
         paused: false,
         removed: false,
-        seen: new Set(),
+        recent: [],
+        recentAt: 0,
       };
       followers.set(id, follower);
     }
@@ -286,6 +289,7 @@ export function createCollector(options: CollectorOptions): Collector {
     metrics.followed.set(countStreams());
     const demux = createLogDemuxer({ tty: follower.tty });
     const counter = createLineCounter(from);
+    const seen = seenBefore(follower);
     const accept = (lines: LogLine[]): void => {
       for (const line of lines) {
         if (line.ts === '') {
@@ -293,14 +297,11 @@ export function createCollector(options: CollectorOptions): Collector {
           continue;
         }
         const { position, published } = counter.next(line.ts);
-        const key = `${position.ts}/${position.n}`;
-        if (published || follower.seen.has(key)) {
+        if (published || (seen !== undefined && position.n <= (seen.get(position.ts) ?? 0))) {
           continue;
         }
-        follower.seen.add(key);
-        if (follower.seen.size > SEEN_LINES) {
-          follower.seen.delete(follower.seen.values().next().value!);
-        }
+        follower.recent[follower.recentAt] = position;
+        follower.recentAt = (follower.recentAt + 1) % SEEN_LINES;
         metrics.lines.inc();
         enqueue(follower, follower.assembler.push({ stream: line.stream, ts: line.ts, text: line.text, position }));
       }
@@ -344,6 +345,18 @@ export function createCollector(options: CollectorOptions): Collector {
       logger.warn('container log stream failed', { container: follower.container.name, error: error.message });
       end();
     });
+  }
+
+  /** The highest rank read per stamp by the follower's earlier streams in this process, if any. */
+  function seenBefore(follower: Follower): Map<string, number> | undefined {
+    if (follower.recent.length === 0) {
+      return undefined;
+    }
+    const seen = new Map<string, number>();
+    for (const { ts, n } of follower.recent) {
+      seen.set(ts, Math.max(n, seen.get(ts) ?? 0));
+    }
+    return seen;
   }
 
   /** A log stream that ended while its container still runs (Docker restarted, a proxy dropped it). */
@@ -649,7 +662,8 @@ export function createCollector(options: CollectorOptions): Collector {
       // what was read but not published is read again from Docker's log files
       follower.queue = [];
       follower.tail = undefined;
-      follower.seen.clear();
+      follower.recent = [];
+      follower.recentAt = 0;
       follower.assembler = createMultilineAssembler();
     }
     metrics.followed.set(0);
