@@ -14,6 +14,8 @@ export type {
   Tail,
   TailOptions,
   TrimOptions,
+  RemoveGroupOptions,
+  RemoveGroupResult,
   TrimResult,
 } from './types';
 export {

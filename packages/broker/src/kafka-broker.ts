@@ -33,6 +33,7 @@ import type {
   Tail,
   TailOptions,
   TrimOptions,
+  RemoveGroupResult,
   TrimResult,
 } from './types';
 
@@ -270,6 +271,23 @@ class KafkaBroker implements Broker {
       ...ends,
       groups: groups.map((group) => groupStatsOf(group, bounds, now)),
     };
+  }
+
+  /** Kafka keeps group membership itself: a group with a live member is in use (`activeWithinMs` is not needed). */
+  async removeGroup(channel: string, group: string): Promise<RemoveGroupResult> {
+    assertName('channel', channel);
+    assertName('group', group);
+    const id = this.groupIdOf(channel, group);
+    if (!(await this.admin.listGroups()).has(id)) {
+      return 'not_found';
+    }
+    const described = await this.admin.describeGroups({ groups: [id] });
+    if ((described.get(id)?.members.size ?? 0) > 0) {
+      return 'in_use';
+    }
+    // a member that joined since is refused by Kafka itself (GROUP_NOT_EMPTY): the error reaches the caller
+    await this.admin.deleteGroups({ groups: [id] });
+    return 'removed';
   }
 
   async trim(channel: string, options: TrimOptions): Promise<TrimResult> {

@@ -25,6 +25,8 @@ import type {
   Tail,
   TailOptions,
   TrimOptions,
+  RemoveGroupOptions,
+  RemoveGroupResult,
   TrimResult,
 } from './types';
 
@@ -50,6 +52,8 @@ export interface RedisBrokerOptions {
 
 export { DEAD_LETTER_SUFFIX } from './dead-letter';
 
+/** removeGroup: a consumer that read within this window makes its group in use. */
+const DEFAULT_ACTIVE_WITHIN_MS = 60_000;
 /** The broker over Redis Streams. Connects at once; `ready()` tells when. */
 export function createRedisBroker(options: RedisBrokerOptions): Broker {
   return new RedisBroker(options);
@@ -254,6 +258,27 @@ class RedisBroker implements Broker {
     }
     // in-flight XADDs (if any) are rejected by the connection's end
     await closeConnection(this.main, { graceful: drained });
+  }
+
+  async removeGroup(channel: string, group: string, options: RemoveGroupOptions = {}): Promise<RemoveGroupResult> {
+    assertName('channel', channel);
+    assertName('group', group);
+    const key = this.keyOf(channel);
+    const activeWithinMs = options.activeWithinMs ?? DEFAULT_ACTIVE_WITHIN_MS;
+    let consumers: unknown[][];
+    try {
+      consumers = (await this.main.xinfo('CONSUMERS', key, group)) as unknown[][];
+    } catch (error) {
+      if (error instanceof Error && /NOGROUP|no such key/i.test(error.message)) {
+        return 'not_found';
+      }
+      throw error;
+    }
+    // `idle`: since the consumer's last read or claim (an XREADGROUP that found nothing counts)
+    if (consumers.some((row) => Number(pairs(row).idle) < activeWithinMs)) {
+      return 'in_use';
+    }
+    return (await this.main.xgroup('DESTROY', key, group)) === 1 ? 'removed' : 'not_found';
   }
 
   private async groupStats(key: string): Promise<GroupStats[]> {

@@ -161,6 +161,17 @@ export interface TrimResult {
   readonly heldBy: readonly string[];
 }
 
+export interface RemoveGroupOptions {
+  /**
+   * Redis: a group with a consumer that read within this window is in use (default 60 000 ms; a
+   * running consumer reads at least every `blockMs`). Kafka knows its live members and ignores it.
+   */
+  activeWithinMs?: number;
+}
+
+/** What `removeGroup` did: `in_use` while a consumer of the group is alive, and nothing is removed. */
+export type RemoveGroupResult = 'removed' | 'not_found' | 'in_use';
+
 export interface RangeOptions {
   /** The first id to return (inclusive). Default: the oldest stored entry. */
   start?: string;
@@ -184,6 +195,12 @@ export interface Broker {
   stats(channel: string): Promise<ChannelStats>;
   /** Trims old entries, never one that a consumer group has not acked. */
   trim(channel: string, options: TrimOptions): Promise<TrimResult>;
+  /**
+   * Deletes a consumer group with its positions: the way to release a retired service's group,
+   * which holds trimming back for good. Refused (`in_use`) while the group has a live consumer; a
+   * consumer started later under the same name begins again from its `startId`.
+   */
+  removeGroup(channel: string, group: string, options?: RemoveGroupOptions): Promise<RemoveGroupResult>;
   /**
    * Stored entries between two ids, both inclusive (Redis: XRANGE / XREVRANGE). For reading a few
    * entries back (dead letters, one entry by id), not for following a channel: use `tail`.

@@ -96,4 +96,44 @@ describe.each(backends)('$name', (backend) => {
     expect(await stored('trim-unread')).toEqual(more);
     expect(ids).toHaveLength(50);
   });
+
+  test('a retired group is removed and trimming then passes it; a group in use or unknown is not removed', async () => {
+    // "retired": a group whose service is gone, created before the entries it never read
+    const retired = file.broker.consume('trim-retired', 'retired', () => undefined, { blockMs: 50, startId: '$' });
+    await waitFor(async () => (await file.broker.stats('trim-retired')).groups.length === 1, {
+      what: 'retired group created',
+    });
+    await retired.stop();
+    await file.broker.publish(
+      'trim-retired',
+      Array.from({ length: 100 }, (_, i) => message(i)),
+    );
+    const busy = file.broker.consume('trim-retired', 'busy', () => undefined, { blockMs: 50, startId: '0' });
+    try {
+      await waitFor(
+        async () => {
+          const stats = await file.broker.stats('trim-retired');
+          const group = stats.groups.find((g) => g.name === 'busy');
+          return group?.lag === 0 && group.pending === 0;
+        },
+        { what: 'busy group caught up' },
+      );
+      expect(await file.broker.trim('trim-retired', { maxLen: 0 })).toMatchObject({ removed: 0, heldBy: ['retired'] });
+
+      expect(await file.broker.removeGroup('trim-retired', 'busy', { activeWithinMs: 60_000 })).toBe('in_use');
+      expect(await file.broker.removeGroup('trim-retired', 'never-was')).toBe('not_found');
+      // the retired group's consumer stopped: idle past the window given (Kafka: no member left)
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await file.broker.removeGroup('trim-retired', 'retired', { activeWithinMs: 200 })).toBe('removed');
+
+      expect((await file.broker.stats('trim-retired')).groups.map((g) => g.name)).toEqual(['busy']);
+      expect(await file.broker.trim('trim-retired', { maxLen: 0 })).toEqual({
+        removed: 100,
+        heldBackByGroup: false,
+        heldBy: [],
+      });
+    } finally {
+      await busy.stop();
+    }
+  });
 });
