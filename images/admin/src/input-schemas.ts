@@ -1,9 +1,12 @@
 import { FIELD_PATH, FIELD_PATH_RULE } from '@mupets/archive';
-import { LEVELS } from '@mupets/broker';
+import { LEVELS, NAME_PATTERN, NAME_RULE } from '@mupets/broker';
 import { z } from 'zod';
 
 /** A channel name, as the broker allows it. */
-export const channelName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,47}$/, 'a channel name: 1-48 of a-z 0-9 . _ -');
+export const channelName = z.string().regex(NAME_PATTERN, NAME_RULE);
+
+/** A consumer group name: the broker's rule for channels too. */
+export const groupName = z.string().regex(NAME_PATTERN, NAME_RULE);
 
 /** A broker entry id: Redis `<ms>-<seq>`, Kafka `<partition>-<offset>`. */
 export const entryId = z.string().regex(/^\d{1,20}-\d{1,20}$/, 'an entry id like 1732000000000-0');

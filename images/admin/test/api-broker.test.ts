@@ -158,3 +158,54 @@ describe('POST replay', () => {
     expect((await admin.broker.stats('logs')).length).toBe(before);
   });
 });
+
+describe('DELETE a consumer group', () => {
+  const remove = (channel: string, group: string) =>
+    client.agent
+      .delete(`/api/broker/${encodeURIComponent(channel)}/groups/${encodeURIComponent(group)}`)
+      .set('x-csrf-token', client.csrfToken);
+
+  test('a retired group (no live consumer) is removed and audited; then it is gone', async () => {
+    // a group whose service is gone: created, never read by anyone now
+    const redis = new Redis(admin.config.REDIS_URL);
+    await redis.xgroup('CREATE', `${admin.prefix}events`, 'retired-svc', '0', 'MKSTREAM');
+    redis.disconnect();
+    const answer = await remove('events', 'retired-svc');
+    expect(answer.status).toBe(204);
+    expect((await admin.broker.stats('events')).groups.map((g) => g.name)).not.toContain('retired-svc');
+    await waitFor(
+      async () =>
+        (await admin.broker.range('events', { count: 100 })).some(
+          (e) => e.envelope.data?.action === 'broker.group.remove' && e.envelope.data?.target === 'events/retired-svc',
+        ),
+      { what: 'the removal audited' },
+    );
+    const twice = await remove('events', 'retired-svc');
+    expect(twice.status).toBe(404);
+    expect(errorOf(twice).code).toBe('not_found');
+  });
+
+  test('a group with a live consumer: 409 group_in_use, kept', async () => {
+    const consumer = admin.broker.consume('events', 'live-svc', () => undefined, { blockMs: 50 });
+    try {
+      await waitFor(async () => (await admin.broker.stats('events')).groups.some((g) => g.name === 'live-svc'), {
+        what: 'live group created',
+      });
+      const answer = await remove('events', 'live-svc');
+      expect(answer.status).toBe(409);
+      expect(errorOf(answer).code).toBe('group_in_use');
+      expect((await admin.broker.stats('events')).groups.map((g) => g.name)).toContain('live-svc');
+    } finally {
+      await consumer.stop();
+    }
+  });
+
+  test('a bad group name is a 400 naming group; an unknown channel a 404; no CSRF token a 403', async () => {
+    const bad = await remove('events', 'Bad Name!');
+    expect(bad.status).toBe(400);
+    expect(fieldsOf(bad)).toContain('group');
+    expect((await remove('nowhere', 'svc')).status).toBe(404);
+    const noToken = await client.agent.delete('/api/broker/events/groups/svc');
+    expect(noToken.status).toBe(403);
+  });
+});

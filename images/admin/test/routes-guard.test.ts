@@ -109,6 +109,7 @@ test('the walk finds the routes of every router (API, containers, UI)', () => {
       'POST /api/events',
       'GET /api/broker',
       'POST /api/broker/:channel/dead-letters/:id/replay',
+      'DELETE /api/broker/:channel/groups/:group',
       'GET /api/containers',
       'POST /api/containers/:id/restart',
       'GET /api/tokens',

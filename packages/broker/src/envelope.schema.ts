@@ -42,14 +42,14 @@ export function nestsDeeperThan(root: unknown, max: number): boolean {
 export const LEVELS = ['fatal', 'error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
 
 // names are short enough that derived ones (`<channel>.dead`) still fit the envelope's 64-char rule
-const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,47}$/;
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,47}$/;
 /** The rule of channel, group and consumer names, in words. */
 export const NAME_RULE = '1-48 chars of a-z 0-9 . _ -, starting with a letter or digit';
 const CHANNEL_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 /** Channels and consumer groups share one naming rule, so they are safe inside Redis keys. */
 export function assertName(kind: 'channel' | 'group' | 'consumer', name: string): void {
-  if (typeof name !== 'string' || !NAME_RE.test(name)) {
+  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
     throw new InvalidNameError(kind, String(name), NAME_RULE);
   }
 }

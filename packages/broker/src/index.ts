@@ -21,6 +21,7 @@ export type {
 export {
   assertName,
   buildEnvelope,
+  NAME_PATTERN,
   NAME_RULE,
   validateEnvelope,
   serializeEnvelope,

@@ -3,11 +3,11 @@ import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { PublishAudit } from '../audit';
 import { HttpError, notFound, parseInput } from '../http-error';
-import { entryId, queryInt } from '../input-schemas';
+import { entryId, groupName, queryInt } from '../input-schemas';
 import type { AppLogger } from '../logger';
 
 export interface BrokerRoutesOptions {
-  broker: Pick<Broker, 'stats' | 'range' | 'remove' | 'publish' | 'deadLetterChannel'>;
+  broker: Pick<Broker, 'stats' | 'range' | 'remove' | 'publish' | 'deadLetterChannel' | 'removeGroup'>;
   backend: 'redis' | 'kafka';
   /** The channels shown; dead letters are listed and replayed for these only. */
   channels: readonly string[];
@@ -30,13 +30,14 @@ export interface DeadLetterView {
 
 const listQuery = z.strictObject({ limit: queryInt(1, 1000).optional() });
 
-/** `GET /api/broker`, dead letters and their replay. */
+/** `GET /api/broker`, dead letters and their replay, removing a retired consumer group. */
 export function createBrokerRouter(options: BrokerRoutesOptions): Router {
   const { broker } = options;
   const channelParam = z.strictObject({
     channel: z.string().refine((channel) => options.channels.includes(channel), 'not a channel of this admin'),
   });
   const replayParams = channelParam.extend({ id: entryId });
+  const groupParams = channelParam.extend({ group: groupName });
   const knownChannel = (params: { channel?: unknown }): string => {
     const parsed = channelParam.safeParse({ channel: params.channel });
     if (!parsed.success) {
@@ -87,6 +88,23 @@ export function createBrokerRouter(options: BrokerRoutesOptions): Router {
         options.logger.error('audit event not stored', { action: 'dead-letter.replay', error });
       });
     response.status(202).json({ brokerId, removed });
+  });
+
+  // a retired service's group holds trimming back for good (docs/admin-api.md); one still read is refused
+  router.delete('/:channel/groups/:group', async (request, response) => {
+    knownChannel(request.params);
+    const { channel, group } = parseInput(groupParams, request.params, 'params');
+    const result = await broker.removeGroup(channel, group);
+    if (result === 'not_found') {
+      throw notFound('consumer group');
+    }
+    if (result === 'in_use') {
+      throw new HttpError(409, 'group_in_use', 'a consumer of this group read within the last minute: stop it first');
+    }
+    options.publishAudit('broker.group.remove', `${channel}/${group}`).catch((error: unknown) => {
+      options.logger.error('audit event not stored', { action: 'broker.group.remove', error });
+    });
+    response.status(204).end();
   });
   return router;
 }
