@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import Redis from 'ioredis';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { waitFor } from '@mupets/testkit';
 import { createUiRouter, type UiRouter } from '../src/ui';
@@ -354,6 +355,47 @@ test('Broker lists every channel with its groups, and a dead letter can be repla
     await card.locator('.banner.ok', { hasText: 'Published again' }).waitFor({ timeout: 10_000 });
   } finally {
     await consumer.stop();
+  }
+});
+
+test('Broker shows which group holds trimming back; a retired one is removed, one still read is refused', async () => {
+  // a retired service's group on events: created at the start, reads nothing any more
+  await admin.broker.publish('events', { type: 'ui.group', source: { service: 'ui-test' } });
+  const redis = new Redis(admin.config.REDIS_URL);
+  await redis.xgroup('CREATE', `${admin.prefix}events`, 'gone-svc', '0', 'MKSTREAM');
+  redis.disconnect();
+  const live = admin.broker.consume('events', 'live-svc', () => undefined, { blockMs: 200 });
+  try {
+    await waitFor(async () => (await admin.broker.stats('events')).groups.some((g) => g.name === 'live-svc'), {
+      what: 'the live group',
+    });
+    const page = await loggedInPage();
+    await page.goto(`${baseUrl}/broker`);
+    const card = page.locator('article[data-channel="events"]');
+    const held = card.locator('td[data-trimming="gone-svc"]');
+    await held.waitFor({ timeout: 10_000 });
+    await expect(held.textContent()).resolves.toMatch(/^holds [1-9][\d,]* entr/);
+
+    const removeGroup = async (group: string): Promise<void> => {
+      await card
+        .locator('tr', { has: page.locator(`td[data-trimming="${group}"]`) })
+        .locator('button', { hasText: 'Remove' })
+        .click();
+      const dialog = page.locator('dialog[open]');
+      await dialog.locator('input[name="confirm"]').fill(group);
+      await dialog.locator('button[type="submit"]').click();
+    };
+    await removeGroup('live-svc');
+    await page.locator('dialog[open]', { hasText: 'stop it first' }).waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Escape');
+    await page.locator('dialog[open]').waitFor({ state: 'detached', timeout: 5000 });
+
+    await removeGroup('gone-svc');
+    await page.locator('.banner.ok', { hasText: 'Group gone-svc removed from events' }).waitFor({ timeout: 10_000 });
+    await held.waitFor({ state: 'detached', timeout: 10_000 });
+    expect((await admin.broker.stats('events')).groups.map((g) => g.name)).toContain('live-svc');
+  } finally {
+    await live.stop();
   }
 });
 

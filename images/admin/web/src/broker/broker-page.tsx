@@ -1,7 +1,7 @@
 // Broker: every channel's length, its consumer groups' progress, and its dead letters.
 import { useState } from 'preact/hooks';
 import { api, errorMessage, query } from '../api';
-import type { ChannelStats, DeadLetter } from '../api-types';
+import type { ChannelStats, DeadLetter, GroupStats } from '../api-types';
 import { ConfirmDialog } from '../confirm-dialog';
 import { EnvelopeView } from '../envelope-view';
 import { countOf, dateTimeOf, durationOf, plural, timeOf } from '../format';
@@ -13,6 +13,8 @@ export function BrokerPage() {
     5000,
   );
   const [open, setOpen] = useState<string | undefined>();
+  const [removing, setRemoving] = useState<{ channel: string; group: string } | undefined>();
+  const [notice, setNotice] = useState<string | undefined>();
 
   return (
     <section class="page broker-page">
@@ -25,6 +27,7 @@ export function BrokerPage() {
           Broker: {errorMessage(broker.error)}
         </p>
       )}
+      {notice && <p class="banner ok">{notice}</p>}
       <div class="channel-grid">
         {(broker.data?.channels ?? []).map((channel) => (
           <article class="card channel" key={channel.channel} data-channel={channel.channel}>
@@ -46,6 +49,8 @@ export function BrokerPage() {
                       <th>pending</th>
                       <th>lag</th>
                       <th>oldest pending</th>
+                      <th>trimming</th>
+                      <th />
                     </tr>
                   </thead>
                   <tbody>
@@ -58,6 +63,18 @@ export function BrokerPage() {
                           {group.lag === null ? 'unknown' : countOf(group.lag)}
                         </td>
                         <td>{durationOf(group.oldestPendingAgeMs)}</td>
+                        <td class={heldBack(group) ? 'warn-text' : 'muted'} data-trimming={group.name}>
+                          {trimmingText(group)}
+                        </td>
+                        <td>
+                          <button
+                            type="button"
+                            class="ghost"
+                            onClick={() => setRemoving({ channel: channel.channel, group: group.name })}
+                          >
+                            Remove
+                          </button>
+                        </td>
                       </tr>
                     ))}
                   </tbody>
@@ -79,8 +96,46 @@ export function BrokerPage() {
           </article>
         ))}
       </div>
+      {removing && (
+        <ConfirmDialog
+          title="Remove this consumer group?"
+          name={removing.group}
+          action="Remove"
+          danger
+          onClose={() => setRemoving(undefined)}
+          onConfirm={async () => {
+            await api<void>(
+              `/api/broker/${encodeURIComponent(removing.channel)}/groups/${encodeURIComponent(removing.group)}`,
+              { method: 'DELETE' },
+            );
+            setNotice(`Group ${removing.group} removed from ${removing.channel}.`);
+            broker.reload();
+          }}
+        >
+          <p>
+            For a service that is gone for good: its group keeps every entry it has not read or acked, so{' '}
+            <strong>{removing.channel}</strong> is never trimmed past them. Its positions are deleted; a consumer that
+            starts again under this name reads the channel from its start. Refused while a consumer of it still reads.
+          </p>
+        </ConfirmDialog>
+      )}
     </section>
   );
+}
+
+/** Whether the group keeps entries from being trimmed: un-acked or unread ones (lag unknown counts). */
+function heldBack(group: GroupStats): boolean {
+  return group.pending > 0 || group.lag !== 0;
+}
+
+function trimmingText(group: GroupStats): string {
+  if (!heldBack(group)) {
+    return 'not held';
+  }
+  if (group.lag === null) {
+    return `holds ${countOf(group.pending)}+ entries`;
+  }
+  return `holds ${plural(group.pending + group.lag, 'entry', 'entries')}`;
 }
 
 function Figure({ label, value, warn }: { label: string; value: string; warn?: boolean }) {
