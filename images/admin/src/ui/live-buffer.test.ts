@@ -1,6 +1,6 @@
 // The live view's buffer (web/src/live/live-buffer.ts): plain logic, tested without a browser.
 import type { LiveEntry } from '../../web/src/api-types';
-import { EMPTY_FILTER, LiveBuffer } from '../../web/src/live/live-buffer';
+import { EMPTY_FILTER, ENTRY_CHARS_KEPT, keep, LiveBuffer } from '../../web/src/live/live-buffer';
 
 function entry(n: number, overrides: { channel?: string; service?: string; level?: 'info' | 'error' } = {}): LiveEntry {
   const channel = overrides.channel ?? 'logs';
@@ -89,4 +89,61 @@ test('a 120k stream through a 50k buffer keeps the newest 50k, in order', () => 
   expect(buffer.size).toBe(50_000);
   expect(buffer.oldest()?.envelope.id).toBe('e70000');
   expect(buffer.row(buffer.visible - 1)?.envelope.id).toBe('e119999');
+});
+
+function big(n: number, chars: number, withData = false): LiveEntry {
+  const base = entry(n);
+  return {
+    ...base,
+    envelope: {
+      ...base.envelope,
+      message: 'm'.repeat(chars),
+      ...(withData ? { data: { blob: 'd'.repeat(chars) } } : {}),
+    },
+  };
+}
+
+test('a large entry is kept cut: message shortened, data left out, its full size noted; a small one whole', () => {
+  const small = keep(entry(1));
+  expect(small.cut).toBeUndefined();
+  expect(small.envelope).toEqual(entry(1).envelope);
+
+  const large = keep(big(2, 100_000, true));
+  expect(large.cut).toBeGreaterThan(200_000);
+  expect(large.envelope.data).toBeUndefined();
+  expect(large.envelope.message!.length).toBeLessThan(ENTRY_CHARS_KEPT);
+  expect(large.envelope.message!.endsWith('…')).toBe(true);
+  expect(large.bytes).toBeLessThan(ENTRY_CHARS_KEPT * 2);
+  expect(keep(large)).toBe(large);
+});
+
+test('a buffer holds a bounded number of bytes, whatever the entries weigh: the oldest go first', () => {
+  // entries just under the cut size: each about 8 KiB kept
+  const buffer = new LiveBuffer(50_000, 1024 * 1024);
+  buffer.append(Array.from({ length: 1000 }, (_, i) => big(i, ENTRY_CHARS_KEPT - 10)));
+  expect(buffer.bytes).toBeLessThanOrEqual(1024 * 1024);
+  expect(buffer.size).toBeGreaterThan(100);
+  expect(buffer.size).toBeLessThan(1000);
+  expect(rows(buffer).at(-1)).toBe('e999');
+  expect(buffer.oldest()?.envelope.id).toBe(`e${1000 - buffer.size}`);
+
+  // 3000 entries of 100 KB each (600 MB as JS strings) through a 64 MiB buffer: kept cut, all of them fit
+  const roomy = new LiveBuffer(50_000);
+  for (let i = 0; i < 3; i++) {
+    roomy.append(Array.from({ length: 1000 }, (_, j) => big(i * 1000 + j, 100_000)));
+  }
+  expect(roomy.size).toBe(3000);
+  expect(roomy.bytes).toBeLessThan(64 * 1024 * 1024);
+
+  buffer.clear();
+  expect(buffer.bytes).toBe(0);
+});
+
+test('history put in front respects the byte bound too, dropping the newest', () => {
+  const buffer = new LiveBuffer(50_000, 200 * 1024);
+  buffer.append([big(100, 100), big(101, 100)]);
+  buffer.prepend(Array.from({ length: 100 }, (_, i) => big(i, ENTRY_CHARS_KEPT - 10)));
+  expect(buffer.bytes).toBeLessThanOrEqual(200 * 1024);
+  expect(buffer.oldest()?.envelope.id).toBe('e0');
+  expect(rows(buffer)).not.toContain('e101');
 });

@@ -1,9 +1,51 @@
-// The live view's memory: a bounded buffer of entries (oldest evicted first), de-duplicated by
-// channel + envelope id, and a filtered view over it that grows by appends instead of re-scans.
+// The live view's memory: a buffer of entries bounded by count and by bytes (oldest evicted
+// first), de-duplicated by channel + envelope id, and a filtered view over it that grows by appends
+// instead of re-scans. Large entries are kept cut; the page loads the full record when one is opened.
 import type { ArchivedMessage, LiveEntry } from '../api-types';
 
+/** An entry whose message and data exceed this many characters is kept cut. */
+export const ENTRY_CHARS_KEPT = 4096;
+/** How much of a cut entry's message is kept, in characters. */
+const CUT_MESSAGE_CHARS = 1024;
+/** Default byte budget of a buffer: 64 MiB of entries (two bytes per character, as JS strings hold them). */
+export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+// type, ids, source, ts and the object around them, in characters
+const ENTRY_OVERHEAD_CHARS = 256;
+
+/** An entry as kept in memory: its estimated size and, if it was cut, how many characters it had. */
+export interface KeptEntry extends LiveEntry {
+  readonly bytes: number;
+  /** Set when message and data were over ENTRY_CHARS_KEPT: their size; the data is left out. */
+  readonly cut?: number;
+}
+
+/**
+ * The entry as the live view keeps it: small ones whole; a large one (a 60 KB stack trace, a big
+ * `data`) with the first CUT_MESSAGE_CHARS of its message and without data. Idempotent.
+ */
+export function keep(entry: LiveEntry | KeptEntry): KeptEntry {
+  if ('bytes' in entry) {
+    return entry;
+  }
+  const { envelope } = entry;
+  const chars = (envelope.message?.length ?? 0) + (envelope.data ? JSON.stringify(envelope.data).length : 0);
+  if (chars <= ENTRY_CHARS_KEPT) {
+    return { ...entry, bytes: (chars + ENTRY_OVERHEAD_CHARS) * 2 };
+  }
+  const message = (envelope.message ?? '').slice(0, CUT_MESSAGE_CHARS);
+  const shortened = { ...envelope, message: `${message}…` };
+  delete shortened.data;
+  return {
+    channel: entry.channel,
+    id: entry.id,
+    envelope: shortened,
+    bytes: (message.length + 1 + ENTRY_OVERHEAD_CHARS) * 2,
+    cut: chars,
+  };
+}
+
 /** An entry as buffered: `seq` orders the buffer (prepended history gets negative ones). */
-export interface BufferedEntry extends LiveEntry {
+export interface BufferedEntry extends KeptEntry {
   readonly seq: number;
   readonly key: string;
   /** Lower-cased text the free-text filter searches, built on first use. */
@@ -121,14 +163,27 @@ export class LiveBuffer {
   private nextSeq = 0;
   private firstSeq = 0;
   private filter: LiveFilter = EMPTY_FILTER;
+  private held = 0;
   /** Services seen, for the filter's choices. */
   readonly services = new Set<string>();
 
-  constructor(readonly capacity: number) {}
+  constructor(
+    readonly capacity: number,
+    readonly maxBytes: number = DEFAULT_MAX_BYTES,
+  ) {}
 
   /** Entries buffered. */
   get size(): number {
     return this.all.length;
+  }
+
+  /** Their estimated size. */
+  get bytes(): number {
+    return this.held;
+  }
+
+  private full(length: number): boolean {
+    return length > this.capacity || (this.held > this.maxBytes && length > 1);
   }
 
   /** Entries that pass the filter. */
@@ -145,15 +200,16 @@ export class LiveBuffer {
     return this.all.first();
   }
 
-  /** Adds new entries at the end; evicts the oldest beyond capacity. Returns how many were added. */
-  append(entries: readonly LiveEntry[]): number {
+  /** Adds new entries at the end; evicts the oldest beyond capacity or bytes. Returns how many were added. */
+  append(entries: ReadonlyArray<LiveEntry | KeptEntry>): number {
     let added = 0;
     for (const entry of entries) {
       const key = keyOf(entry);
       if (this.keys.has(key)) {
         continue;
       }
-      const buffered: BufferedEntry = { ...entry, seq: this.nextSeq++, key };
+      const buffered: BufferedEntry = { ...keep(entry), seq: this.nextSeq++, key };
+      this.held += buffered.bytes;
       this.keys.add(key);
       this.services.add(entry.envelope.source.service);
       this.all.items.push(buffered);
@@ -162,10 +218,11 @@ export class LiveBuffer {
       }
       added++;
     }
-    while (this.all.length > this.capacity) {
+    while (this.full(this.all.length)) {
       const evicted = this.all.shift();
       if (evicted) {
         this.keys.delete(evicted.key);
+        this.held -= evicted.bytes;
       }
     }
     const oldestSeq = this.all.first()?.seq ?? this.nextSeq;
@@ -180,7 +237,7 @@ export class LiveBuffer {
    * newest are dropped: the user is reading history, and following resumes with fresh entries.
    * Returns how many were added.
    */
-  prepend(entries: readonly LiveEntry[]): number {
+  prepend(entries: ReadonlyArray<LiveEntry | KeptEntry>): number {
     const fresh: BufferedEntry[] = [];
     for (let index = entries.length - 1; index >= 0; index--) {
       const entry = entries[index] as LiveEntry;
@@ -190,14 +247,17 @@ export class LiveBuffer {
       }
       this.keys.add(key);
       this.services.add(entry.envelope.source.service);
-      fresh.push({ ...entry, seq: --this.firstSeq, key });
+      const buffered: BufferedEntry = { ...keep(entry), seq: --this.firstSeq, key };
+      this.held += buffered.bytes;
+      fresh.push(buffered);
     }
     fresh.reverse();
     const merged = fresh.concat(this.all.toArray());
-    while (merged.length > this.capacity) {
+    while (this.full(merged.length)) {
       const dropped = merged.pop();
       if (dropped) {
         this.keys.delete(dropped.key);
+        this.held -= dropped.bytes;
       }
     }
     this.all.replace(merged);
@@ -214,6 +274,7 @@ export class LiveBuffer {
     this.all.replace([]);
     this.view.replace([]);
     this.keys.clear();
+    this.held = 0;
   }
 
   private refilter(): void {

@@ -2,14 +2,16 @@
 // loaded from the archive when the user scrolls to the top.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, ApiError, errorMessage, query } from '../api';
-import { LEVELS, type LiveEntry, type SearchPage } from '../api-types';
+import { type ArchivedMessage, LEVELS, type LiveEntry, type SearchPage } from '../api-types';
 import { EnvelopeView } from '../envelope-view';
 import { plural, timeOf } from '../format';
-import { EMPTY_FILTER, entryOfRecord, LiveBuffer, type LiveFilter } from './live-buffer';
+import { EMPTY_FILTER, entryOfRecord, keep, type KeptEntry, LiveBuffer, type LiveFilter } from './live-buffer';
 import { VirtualList } from './virtual-list';
 
 const CAPACITY = 50_000;
 const PAUSED_CAPACITY = 50_000;
+/** What a pause may hold back, besides the buffer's own 64 MiB. */
+const PAUSED_MAX_BYTES = 32 * 1024 * 1024;
 const ROW_HEIGHT = 26;
 const HISTORY_PAGE = 200;
 
@@ -24,7 +26,7 @@ export function LivePage() {
   const [follow, setFollow] = useState(true);
   const [rate, setRate] = useState(0);
   const [connection, setConnection] = useState<Connection>('connecting');
-  const [selected, setSelected] = useState<LiveEntry | undefined>();
+  const [selected, setSelected] = useState<KeptEntry | undefined>();
   const [history, setHistory] = useState<{ loading: boolean; done: boolean; error?: string }>({
     loading: false,
     done: false,
@@ -34,8 +36,9 @@ export function LivePage() {
 
   // mutable state the stream handler reads without re-subscribing
   const state = useRef({
-    incoming: [] as LiveEntry[],
-    held: [] as LiveEntry[],
+    incoming: [] as KeptEntry[],
+    held: [] as KeptEntry[],
+    heldBytes: 0,
     paused: false,
     frame: 0,
     received: 0,
@@ -53,9 +56,15 @@ export function LivePage() {
     s.incoming = [];
     if (s.paused) {
       s.held.push(...batch);
-      if (s.held.length > PAUSED_CAPACITY) {
-        s.held.splice(0, s.held.length - PAUSED_CAPACITY);
+      for (const entry of batch) {
+        s.heldBytes += entry.bytes;
       }
+      let drop = 0;
+      while (drop < s.held.length && (s.held.length - drop > PAUSED_CAPACITY || s.heldBytes > PAUSED_MAX_BYTES)) {
+        s.heldBytes -= s.held[drop]!.bytes;
+        drop++;
+      }
+      s.held.splice(0, drop);
       setPausedCount(s.held.length);
       return;
     }
@@ -86,7 +95,8 @@ export function LivePage() {
         const entries = JSON.parse(event.data) as LiveEntry[];
         s.received += entries.length;
         for (const entry of entries) {
-          s.incoming.push(entry);
+          // a large entry is kept cut from the start: the full one is loaded when it is opened
+          s.incoming.push(keep(entry));
         }
         // one render per animation frame, however many batches arrived in it
         if (!s.frame) {
@@ -139,6 +149,7 @@ export function LivePage() {
     if (!s.paused) {
       const held = s.held;
       s.held = [];
+      s.heldBytes = 0;
       setPausedCount(0);
       buffer.append(held);
       setVersion((v) => v + 1);
@@ -148,6 +159,7 @@ export function LivePage() {
   const clear = useCallback(() => {
     buffer.clear();
     state.current.held = [];
+    state.current.heldBytes = 0;
     state.current.historyCursor = undefined;
     setPausedCount(0);
     setSelected(undefined);
@@ -377,7 +389,7 @@ export function LivePage() {
                 ✕
               </button>
             </div>
-            <EnvelopeView value={{ channel: selected.channel, brokerId: selected.id, envelope: selected.envelope }} />
+            <SelectedEnvelope entry={selected} />
             <div class="side-foot">
               <a href={`/archive?record=${encodeURIComponent(`${selected.channel}/${selected.envelope.id}`)}`}>
                 Its archived record →
@@ -387,5 +399,59 @@ export function LivePage() {
         )}
       </div>
     </section>
+  );
+}
+
+/**
+ * The opened entry; a cut one (over ENTRY_CHARS_KEPT) is loaded whole from the archive, which has
+ * it once the archiver wrote it (usually within a second).
+ */
+function SelectedEnvelope({ entry }: { entry: KeptEntry }) {
+  const [full, setFull] = useState<LiveEntry | undefined>();
+  const [state, setState] = useState<'loading' | 'failed' | undefined>();
+  const [attempt, setAttempt] = useState(0);
+  useEffect(() => {
+    setFull(undefined);
+    if (entry.cut === undefined) {
+      setState(undefined);
+      return;
+    }
+    const controller = new AbortController();
+    setState('loading');
+    api<ArchivedMessage>(
+      `/api/archive/records/${encodeURIComponent(entry.channel)}/${encodeURIComponent(entry.envelope.id)}`,
+      { signal: controller.signal },
+    ).then(
+      (record) => {
+        setFull(entryOfRecord(record));
+        setState(undefined);
+      },
+      () => {
+        if (!controller.signal.aborted) {
+          setState('failed');
+        }
+      },
+    );
+    return () => controller.abort();
+  }, [entry, attempt]);
+  const shown = full ?? entry;
+  return (
+    <>
+      {entry.cut !== undefined && !full && (
+        <p class="muted small" data-cut={entry.cut}>
+          {state === 'failed' ? (
+            <>
+              Shown cut ({plural(entry.cut, 'character')}): the archive does not have it yet.{' '}
+              <button type="button" class="ghost" onClick={() => setAttempt((n) => n + 1)}>
+                Try again
+              </button>
+            </>
+          ) : (
+            `Shown cut (${plural(entry.cut, 'character')}); loading the whole record…`
+          )}
+        </p>
+      )}
+      <EnvelopeView value={{ channel: shown.channel, brokerId: shown.id, envelope: shown.envelope }} />
+    </>
   );
 }
