@@ -2,6 +2,7 @@ import {
   buildEnvelope,
   DEFAULT_MAX_MESSAGE_BYTES,
   fastEnvelope,
+  nestsDeeperThan,
   schemaEnvelope,
   serializeEnvelope,
   validateEnvelope,
@@ -220,5 +221,42 @@ describe('validateEnvelope', () => {
     expect(issuesOf(() => validateEnvelope({ ...good, extra: 1 }))).toEqual([
       expect.objectContaining({ rule: 'unknown_key' }),
     ]);
+  });
+});
+
+describe('nestsDeeperThan', () => {
+  const nested = (levels: number): unknown => {
+    let value: unknown = 1;
+    for (let i = 0; i < levels; i++) {
+      value = i % 2 ? [value] : { v: value };
+    }
+    return value;
+  };
+
+  test('counts objects and arrays as levels: at the bound no, one past it yes', () => {
+    expect(nestsDeeperThan(nested(64), 64)).toBe(false);
+    expect(nestsDeeperThan(nested(65), 64)).toBe(true);
+    expect(nestsDeeperThan(nested(5000), 64)).toBe(true);
+    expect(nestsDeeperThan('text', 1)).toBe(false);
+  });
+
+  test('a large shallow tree and a deep path after many objects are both judged right', () => {
+    const wide = { rows: Array.from({ length: 5000 }, (_, i) => ({ i, tags: [i] })) };
+    // the object, rows, a row, its tags: four levels
+    expect(nestsDeeperThan(wide, 4)).toBe(false);
+    expect(nestsDeeperThan(wide, 3)).toBe(true);
+    expect(nestsDeeperThan({ ...wide, last: nested(70) }, 64)).toBe(true);
+  });
+
+  test('a cycle is not depth: it is left to the serializer, which names it', () => {
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    expect(nestsDeeperThan(cyclic, 64)).toBe(false);
+  });
+
+  test('an inherited enumerable property is not part of the data', () => {
+    const child = Object.create({ inherited: nested(100) }) as Record<string, unknown>;
+    child.own = 1;
+    expect(nestsDeeperThan(child, 64)).toBe(false);
   });
 });

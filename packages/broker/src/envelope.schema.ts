@@ -12,12 +12,56 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024;
  */
 export const MAX_DATA_DEPTH = 64;
 
+/** Objects the allocation-free first pass of `nestsDeeperThan` walks before it leaves the answer to the exact one. */
+const QUICK_WALK_NODES = 512;
+let quickBudget = 0;
+
 /**
- * Whether `root` nests objects or arrays deeper than `max` levels (iterative: no stack to
- * overflow). Each object is walked once: parsed JSON is a tree, and a cycle in a caller's object
- * is left to the serializer, which names it (rule `json`).
+ * The common case, a small tree, walked recursively (at most `max` deep, so no stack to overflow)
+ * without allocating: 1 when every path ends within `max`; 0 when one goes deeper (a cycle does
+ * too); -1 after QUICK_WALK_NODES objects. Only 1 is final.
+ */
+function quickDepth(value: unknown, depth: number, max: number): number {
+  if (value === null || typeof value !== 'object') {
+    return 1;
+  }
+  if (depth > max) {
+    return 0;
+  }
+  if (--quickBudget < 0) {
+    return -1;
+  }
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const verdict = quickDepth(item, depth + 1, max);
+      if (verdict !== 1) {
+        return verdict;
+      }
+    }
+    return 1;
+  }
+  for (const key in value) {
+    if (Object.hasOwn(value, key)) {
+      const verdict = quickDepth((value as Record<string, unknown>)[key], depth + 1, max);
+      if (verdict !== 1) {
+        return verdict;
+      }
+    }
+  }
+  return 1;
+}
+
+/**
+ * Whether `root` nests objects or arrays deeper than `max` levels. A small tree is settled by a
+ * recursive pass that allocates nothing (this runs for every published envelope); anything else by
+ * an iterative walk (no stack to overflow) that visits each object once: parsed JSON is a tree, and
+ * a cycle in a caller's object is left to the serializer, which names it (rule `json`).
  */
 export function nestsDeeperThan(root: unknown, max: number): boolean {
+  quickBudget = QUICK_WALK_NODES;
+  if (quickDepth(root, 1, max) === 1) {
+    return false;
+  }
   const pending: Array<[value: object, depth: number]> = [];
   const seen = new Set<object>();
   const visit = (value: unknown, depth: number): void => {
