@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { classifyFailure } from './classify';
 import type { OrientConnection } from './connection';
 import { convertLegacyData } from './legacy-data';
@@ -123,16 +124,120 @@ function properties(cls: string, props: Record<string, string>): string[] {
 /** The version the database is at after `bootstrap`. */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
+/** Exists while one replica changes the schema: created by exactly one, dropped when it is done. */
+const LOCK_CLASS = 'SchemaBootstrapLock';
+/** A lock whose token has not changed for this long (its replica died mid-migration) is taken over. */
+const LOCK_STALE_MS = 2 * 60_000;
+const LOCK_HEARTBEAT_MS = 10_000;
+
 /**
  * Brings the database to the newest schema: applies every migration not yet recorded, in order,
- * and records it. Safe to run from several replicas at once: statements are idempotent, a race
- * on DDL is retried, and the record of a migration is a UNIQUE key written once.
+ * and records it. Safe to run from several replicas at once: one of them changes the schema while
+ * the others wait. OrientDB can deadlock on DDL from several sessions at once (CREATE PROPERTY and
+ * ALTER PROPERTY on one class from four replicas hung them all until their timeout), so the
+ * statements of the migrations never run concurrently: `CREATE CLASS SchemaBootstrapLock` succeeds
+ * for one session only, and the others wait for the class to be dropped. A replica that died
+ * holding it is taken over once its heartbeat has stopped for LOCK_STALE_MS. A database already at the newest version takes
+ * no lock.
  */
 export async function bootstrapSchema(
   conn: OrientConnection,
   logger: ArchiveLogger,
   migrations: readonly Migration[] = MIGRATIONS,
+  lockStaleMs = LOCK_STALE_MS,
 ): Promise<number> {
+  const newest = migrations[migrations.length - 1]?.version ?? 0;
+  if ((await pending(conn, migrations)) > 0) {
+    await withBootstrapLock(conn, logger, lockStaleMs, () => migrate(conn, logger, migrations));
+  }
+  return newest;
+}
+
+/** How many migrations the database has not recorded (all of them when it has no record yet). */
+async function pending(conn: OrientConnection, migrations: readonly Migration[]): Promise<number> {
+  try {
+    const applied = new Set(
+      (await conn.query<{ version: number }>(`SELECT version FROM ${MIGRATION_CLASS}`)).map((r) => r.version),
+    );
+    return migrations.filter((m) => !applied.has(m.version)).length;
+  } catch (error) {
+    if (classifyFailure(error) === 'unavailable') {
+      throw error;
+    }
+    // no SchemaMigration class yet: a new database
+    return migrations.length;
+  }
+}
+
+/**
+ * Runs `work` while holding the lock class. The holder writes a fresh token into it every
+ * LOCK_HEARTBEAT_MS; a waiter that sees the same token (or none) for LOCK_STALE_MS takes over.
+ */
+async function withBootstrapLock(
+  conn: OrientConnection,
+  logger: ArchiveLogger,
+  staleMs: number,
+  work: () => Promise<void>,
+): Promise<void> {
+  let seen: { token: string | undefined; since: number } | undefined;
+  let told = false;
+  for (;;) {
+    try {
+      await conn.command(`CREATE CLASS ${LOCK_CLASS}`);
+    } catch (error) {
+      if (classifyFailure(error) === 'unavailable') {
+        throw error;
+      }
+      // another replica holds it: wait while its token changes
+      if (!told) {
+        told = true;
+        logger.info('archive schema: another replica is migrating, waiting for it');
+      }
+      const token = await lockToken(conn);
+      if (!seen || seen.token !== token) {
+        seen = { token, since: Date.now() };
+      } else if (Date.now() - seen.since > staleMs) {
+        logger.warn('archive schema: taking over a migration lock left by a replica that stopped');
+        await conn.command(`DROP CLASS ${LOCK_CLASS} IF EXISTS UNSAFE`);
+        seen = undefined;
+        continue;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 200));
+      continue;
+    }
+    const beat = (): Promise<unknown> =>
+      conn.command(`INSERT INTO ${LOCK_CLASS} SET token = :token`, { token: randomUUID() }).catch(() => undefined);
+    await beat();
+    const heartbeat = setInterval(() => void beat(), LOCK_HEARTBEAT_MS);
+    try {
+      await work();
+      return;
+    } finally {
+      clearInterval(heartbeat);
+      await conn.command(`DROP CLASS ${LOCK_CLASS} IF EXISTS UNSAFE`).catch((error: unknown) => {
+        logger.warn('archive schema: the migration lock could not be dropped', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      });
+    }
+  }
+}
+
+/** The newest token in the lock class; undefined when it has none or is gone. */
+async function lockToken(conn: OrientConnection): Promise<string | undefined> {
+  try {
+    const [row] = await conn.query<{ token: string }>(`SELECT token FROM ${LOCK_CLASS} ORDER BY @rid DESC LIMIT 1`);
+    return row?.token;
+  } catch (error) {
+    if (classifyFailure(error) === 'unavailable') {
+      throw error;
+    }
+    return undefined;
+  }
+}
+
+/** Applies what is not recorded yet; runs under the bootstrap lock. */
+async function migrate(conn: OrientConnection, logger: ArchiveLogger, migrations: readonly Migration[]): Promise<void> {
   await retryDdl(async () => {
     await conn.command(`CREATE CLASS ${MIGRATION_CLASS} IF NOT EXISTS`);
     await conn.command(`CREATE PROPERTY ${MIGRATION_CLASS}.version IF NOT EXISTS INTEGER`);
@@ -163,7 +268,6 @@ export async function bootstrapSchema(
       }
     }
   }
-  return migrations[migrations.length - 1]?.version ?? 0;
 }
 
 /** Concurrent schema changes on one database can collide; the statements are idempotent, so retry. */

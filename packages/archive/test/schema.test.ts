@@ -1,11 +1,32 @@
 import { OrientDBClient } from 'orientjs';
 import { orientDbServerConfig, testDatabase } from '@mupets/testkit';
 import { createArchive, MIGRATIONS, SCHEMA_VERSION } from '../src';
+import { OrientConnection } from '../src/connection';
+import { bootstrapSchema } from '../src/schema';
 
 interface Snapshot {
   classes: string[];
   indexes: string[];
   migrations: number[];
+}
+
+async function classExists(database: string, name: string): Promise<boolean> {
+  const { host, port, username, password } = orientDbServerConfig();
+  const client = await OrientDBClient.connect({ host, port });
+  try {
+    const pool = await client.sessions({ name: database, username, password, pool: { max: 1 } });
+    const s = await pool.acquire();
+    const rows = await s
+      .query<{ name: string }>('SELECT name FROM (SELECT expand(classes) FROM metadata:schema) WHERE name = :name', {
+        params: { name },
+      })
+      .all();
+    await s.close();
+    await pool.close();
+    return rows.length > 0;
+  } finally {
+    await client.close();
+  }
 }
 
 /** Classes (with properties and their constraints), indexes and recorded migrations, sorted. */
@@ -87,8 +108,32 @@ describe('schema bootstrap', () => {
       await single.bootstrap();
       await single.close();
       expect(concurrent).toEqual(await snapshot(reference));
+      expect(await classExists(database, 'SchemaBootstrapLock')).toBe(false);
     } finally {
       await Promise.all(archives.map((a) => a.close()));
+    }
+  });
+
+  it('a migration lock left by a replica that died is taken over once its heartbeat stopped', async () => {
+    const database = testDatabase(__filename);
+    const messages: string[] = [];
+    const logger = {
+      info: (message: string) => messages.push(message),
+      warn: (message: string) => messages.push(message),
+      error: (message: string) => messages.push(message),
+    };
+    const conn = new OrientConnection({ ...orientDbServerConfig(), database }, logger);
+    try {
+      // what a replica killed mid-migration leaves: the lock class with its last token
+      await conn.command('CREATE CLASS SchemaBootstrapLock');
+      await conn.command("INSERT INTO SchemaBootstrapLock SET token = 'dead-replica'");
+      await expect(bootstrapSchema(conn, logger, MIGRATIONS, 1500)).resolves.toBe(SCHEMA_VERSION);
+      expect(messages).toContain('archive schema: another replica is migrating, waiting for it');
+      expect(messages).toContain('archive schema: taking over a migration lock left by a replica that stopped');
+      expect(await classExists(database, 'SchemaBootstrapLock')).toBe(false);
+      expect((await snapshot(database)).migrations).toEqual(MIGRATIONS.map((m) => m.version));
+    } finally {
+      await conn.close();
     }
   });
 });
