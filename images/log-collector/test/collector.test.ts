@@ -90,16 +90,19 @@ async function run(name: string, labels: Record<string, string>, cmd: string[]):
 }
 
 /** A shell body printing each line as is, to stdout or stderr. */
-function printLines(lines: Array<{ text: string; stderr?: boolean }>): string {
+/** One printf per entry; an entry of several lines (a stack trace) is written at once, as a program writes one. */
+function printLines(lines: Array<{ text: string | string[]; stderr?: boolean }>): string {
+  const quote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
   return lines
-    .map(({ text, stderr }) => `printf '%s\\n' '${text.replace(/'/g, `'\\''`)}'${stderr ? ' >&2' : ''}`)
+    .map(({ text, stderr }) => `printf '%s\\n' ${[text].flat().map(quote).join(' ')}${stderr ? ' >&2' : ''}`)
     .join('; ');
 }
 
 test('JSON, logfmt, plain and multi-line output: one record each, with the right level, fields and source', async () => {
   const s = setup();
-  // the test's shell writes a stack trace line by line: under load its lines can come further apart
-  // than the helper's 100 ms wait, and a wait that ran out closes a record by design (a second here)
+  // a stack trace is written in one go, as programs write them: written line by line by the test's
+  // shell, its lines came over a second apart on a loaded CI machine, and a wait that runs out
+  // closes a record by design (the wait is a second here)
   const collector = await s.start({ COLLECTOR_MULTILINE_WAIT_MS: '1000' });
   const name = `fmt-${s.project}`;
   const container = await run(
@@ -111,15 +114,25 @@ test('JSON, logfmt, plain and multi-line output: one record each, with the right
         { text: 'level=warn msg="disk almost full" used=0.93' },
         { text: '1:M 02 Dec 2026 02:20:26.123 # WARNING overcommit_memory is set to 0' },
         { text: 'plain hello' },
-        { text: 'Exception in thread "main" java.lang.IllegalStateException: boom', stderr: true },
-        { text: '\tat com.example.Main.run(Main.java:10)', stderr: true },
-        { text: '\tat com.example.Main.main(Main.java:3)', stderr: true },
-        { text: 'Caused by: java.io.IOException: disk', stderr: true },
-        { text: '\t... 2 more', stderr: true },
-        { text: 'Traceback (most recent call last):', stderr: true },
-        { text: '  File "/app/worker.py", line 3, in <module>', stderr: true },
-        { text: '    main()', stderr: true },
-        { text: 'ValueError: bad input', stderr: true },
+        {
+          text: [
+            'Exception in thread "main" java.lang.IllegalStateException: boom',
+            '\tat com.example.Main.run(Main.java:10)',
+            '\tat com.example.Main.main(Main.java:3)',
+            'Caused by: java.io.IOException: disk',
+            '\t... 2 more',
+          ],
+          stderr: true,
+        },
+        {
+          text: [
+            'Traceback (most recent call last):',
+            '  File "/app/worker.py", line 3, in <module>',
+            '    main()',
+            'ValueError: bad input',
+          ],
+          stderr: true,
+        },
         { text: 'done marker' },
       ]),
     ),
