@@ -10,22 +10,17 @@ interface Snapshot {
   migrations: number[];
 }
 
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
 async function classExists(database: string, name: string): Promise<boolean> {
-  const { host, port, username, password } = orientDbServerConfig();
-  const client = await OrientDBClient.connect({ host, port });
+  const conn = new OrientConnection({ ...orientDbServerConfig(), database }, quiet);
   try {
-    const pool = await client.sessions({ name: database, username, password, pool: { max: 1 } });
-    const s = await pool.acquire();
-    const rows = await s
-      .query<{ name: string }>('SELECT name FROM (SELECT expand(classes) FROM metadata:schema) WHERE name = :name', {
-        params: { name },
-      })
-      .all();
-    await s.close();
-    await pool.close();
+    const rows = await conn.query('SELECT name FROM (SELECT expand(classes) FROM metadata:schema) WHERE name = :name', {
+      name,
+    });
     return rows.length > 0;
   } finally {
-    await client.close();
+    await conn.close();
   }
 }
 
