@@ -137,8 +137,8 @@ const LOCK_HEARTBEAT_MS = 10_000;
  * ALTER PROPERTY on one class from four replicas hung them all until their timeout), so the
  * statements of the migrations never run concurrently: `CREATE CLASS SchemaBootstrapLock` succeeds
  * for one session only, and the others wait for the class to be dropped. A replica that died
- * holding it is taken over once its heartbeat has stopped for LOCK_STALE_MS. A database already at the newest version takes
- * no lock.
+ * holding it is taken over once its heartbeat has stopped for LOCK_STALE_MS. A database already
+ * at the newest version takes no lock.
  */
 export async function bootstrapSchema(
   conn: OrientConnection,
@@ -153,12 +153,16 @@ export async function bootstrapSchema(
   return newest;
 }
 
+async function appliedVersions(conn: OrientConnection): Promise<Set<number>> {
+  return new Set(
+    (await conn.query<{ version: number }>(`SELECT version FROM ${MIGRATION_CLASS}`)).map((r) => r.version),
+  );
+}
+
 /** How many migrations the database has not recorded (all of them when it has no record yet). */
 async function pending(conn: OrientConnection, migrations: readonly Migration[]): Promise<number> {
   try {
-    const applied = new Set(
-      (await conn.query<{ version: number }>(`SELECT version FROM ${MIGRATION_CLASS}`)).map((r) => r.version),
-    );
+    const applied = await appliedVersions(conn);
     return migrations.filter((m) => !applied.has(m.version)).length;
   } catch (error) {
     if (classifyFailure(error) === 'unavailable') {
@@ -243,9 +247,7 @@ async function migrate(conn: OrientConnection, logger: ArchiveLogger, migrations
     await conn.command(`CREATE PROPERTY ${MIGRATION_CLASS}.version IF NOT EXISTS INTEGER`);
     await conn.command(`CREATE INDEX ${MIGRATION_CLASS}.version IF NOT EXISTS ON ${MIGRATION_CLASS} (version) UNIQUE`);
   });
-  const applied = new Set(
-    (await conn.query<{ version: number }>(`SELECT version FROM ${MIGRATION_CLASS}`)).map((r) => r.version),
-  );
+  const applied = await appliedVersions(conn);
   for (const migration of migrations) {
     if (applied.has(migration.version)) {
       continue;
