@@ -288,9 +288,18 @@ test('broker outage: not ready while Redis is down, then resumes from its positi
   await waitFor(async () => (await outCount()) >= duringOutage, { timeoutMs: 60_000, what: 'the backlog published' });
 
   const records = (await s.records(name)).filter((record) => (record.message ?? '').startsWith(`${name} out `));
-  const numbers = records.map((record) => Number((record.message ?? '').slice(`${name} out `.length)));
-  expect(numbers.slice(0, duringOutage)).toEqual(Array.from({ length: duringOutage }, (_, i) => i + 1));
-  expect(new Set(records.map((record) => record.id)).size).toBe(records.length);
+  const numberOf = (record: Envelope): number => Number((record.message ?? '').slice(`${name} out `.length));
+  // Redis was SIGKILLed mid-publish: a batch stored just before the kill, whose reply was lost, is
+  // sent again by the broker under the same envelope ids (its documented at-least-once, see
+  // broker-restart.test.ts), and the archive's unique id keeps one. What the collector promises is
+  // per line: one id, never two, and no line missing.
+  const idsByNumber = new Map<number, Set<string>>();
+  for (const record of records) {
+    idsByNumber.set(numberOf(record), (idsByNumber.get(numberOf(record)) ?? new Set()).add(record.id));
+  }
+  const archived = [...new Map(records.map((record) => [record.id, numberOf(record)])).values()];
+  expect(archived.slice(0, duringOutage)).toEqual(Array.from({ length: duringOutage }, (_, i) => i + 1));
+  expect([...idsByNumber.values()].filter((ids) => ids.size !== 1)).toEqual([]);
   expect(collector.output()).toMatch(/reading paused/);
   await container.remove({ force: true });
   await collector.kill('SIGTERM');
