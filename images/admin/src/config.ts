@@ -1,18 +1,14 @@
-import { brokerSettings, envBool, envEnum, envInt, envUrl, loadConfig, type LoadConfigOptions } from '@mupets/cargo';
+import {
+  brokerSettings,
+  envBool,
+  envChannels,
+  envEnum,
+  envInt,
+  envUrl,
+  loadConfig,
+  type LoadConfigOptions,
+} from '@mupets/cargo';
 import { z } from 'zod';
-
-const CHANNEL_RE = /^[a-z0-9][a-z0-9._-]{0,47}$/;
-
-const channelList = z
-  .string()
-  .default('logs,events')
-  .transform((value) => value.split(',').map((channel) => channel.trim()))
-  .pipe(
-    z
-      .array(z.string().regex(CHANNEL_RE, 'channel names: a-z 0-9 . _ -'))
-      .min(1)
-      .refine((channels) => new Set(channels).size === channels.length, 'channel names must be unique'),
-  );
 
 /** A byte size as body-parser takes it: `262144`, `256kb`, `1mb`. */
 const byteSize = z
@@ -106,7 +102,7 @@ export const configSchema = z.object({
    */
   ADMIN_TRUST_PROXY: trustProxy,
   /** The channels the live view, the broker page and event submission work on. */
-  ADMIN_CHANNELS: channelList,
+  ADMIN_CHANNELS: envChannels(['logs', 'events']),
   /** The compose project whose containers admin may see and control. Default: detected from its own container. */
   ADMIN_COMPOSE_PROJECT: z
     .string()

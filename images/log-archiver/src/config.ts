@@ -1,11 +1,5 @@
-import { brokerSettings, envEnum, envInt, loadConfig } from '@mupets/cargo';
+import { brokerSettings, envChannels, envEnum, envInt, loadConfig } from '@mupets/cargo';
 import { z } from 'zod';
-
-const channelList = z
-  .string()
-  .default('logs,events')
-  .transform((value) => value.split(',').map((channel) => channel.trim()))
-  .pipe(z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,47}$/, 'channel names: a-z 0-9 . _ -')).min(1));
 
 /** Every setting of the log-archiver, from the environment (secrets also from `*_FILE`). */
 export const configSchema = z.object({
@@ -19,7 +13,7 @@ export const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -')
     .default('mupets'),
-  ARCHIVER_CHANNELS: channelList,
+  ARCHIVER_CHANNELS: envChannels(['logs', 'events']),
   ARCHIVER_GROUP: z.string().min(1).default('log-archiver'),
   /** Messages per read and per OrientDB transaction. */
   ARCHIVER_BATCH_SIZE: envInt({ min: 1, max: 5000, default: 500 }),

@@ -1,4 +1,4 @@
-import { brokerSettings, envEnum, envInt, loadConfig } from '@mupets/cargo';
+import { brokerSettings, envChannel, envEnum, envInt, loadConfig } from '@mupets/cargo';
 import { z } from 'zod';
 
 const LEVEL = envEnum(['error', 'warn', 'info', 'debug'] as const, 'info');
@@ -25,10 +25,7 @@ export const configSchema = z
           .filter((term) => term.length > 0),
       )
       .pipe(z.array(z.string().regex(/^[^=\s]+(=[^\s]*)?$/, 'a label term is key or key=value'))),
-    COLLECTOR_CHANNEL: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9._-]{0,47}$/, 'channel names: a-z 0-9 . _ -')
-      .default('logs'),
+    COLLECTOR_CHANNEL: envChannel('logs'),
     /** Records per publish. */
     COLLECTOR_BATCH_SIZE: envInt({ min: 1, max: 5000, default: 1000 }),
     /** Records held per container before reading it pauses. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, loadConfig } from './config';
-import { envBool, envEnum, envInt, envUrl } from './env-schema';
+import { envBool, envChannel, envChannels, envEnum, envInt, envUrl } from './env-schema';
 
 const schema = z.object({
   REDIS_URL: envUrl({ default: 'redis://localhost:6379', protocols: ['redis', 'rediss'] }),
@@ -210,5 +210,25 @@ describe('env schema helpers', () => {
     expect(parse(level, undefined).data).toBe('info');
     expect(parse(level, 'DEBUG').success).toBe(false);
     expect(parse(envEnum(['a', 'b']), undefined).error?.issues[0]?.message).toBe('is required');
+  });
+
+  it('envChannel and envChannels take the broker’s channel rule, naming it', () => {
+    expect(parse(envChannel('logs'), undefined).data).toBe('logs');
+    expect(parse(envChannel(), ' audit ').data).toBe('audit');
+    expect(parse(envChannel(), 'Bad Channel').error?.issues[0]?.message).toBe(
+      'a channel name: 1-48 chars of a-z 0-9 . _ -, starting with a letter or digit',
+    );
+    // 48 is the broker's limit (`<channel>.dead` must still fit the envelope), not 64
+    expect(parse(envChannel(), 'a'.repeat(48)).success).toBe(true);
+    expect(parse(envChannel(), 'a'.repeat(49)).success).toBe(false);
+    const list = envChannels(['logs', 'events']);
+    expect(parse(list, undefined).data).toEqual(['logs', 'events']);
+    expect(parse(list, 'logs, events ,audit').data).toEqual(['logs', 'events', 'audit']);
+    expect(parse(list, 'logs,logs').error?.issues[0]?.message).toBe('channel names must be unique');
+    expect(parse(list, 'logs,-x').error?.issues[0]).toMatchObject({
+      path: [1],
+      message: expect.stringMatching(/^channel names: 1-48/),
+    });
+    expect(parse(list, 'logs,').success).toBe(false);
   });
 });

@@ -1,3 +1,4 @@
+import { NAME_PATTERN, NAME_RULE } from '@mupets/broker';
 import { z } from 'zod';
 
 // Building blocks for `loadConfig` schemas. Each takes the raw string from the environment, so the
@@ -87,6 +88,24 @@ export function envEnum<const T extends readonly [string, ...string[]]>(
     error: (issue) => (issue.input === undefined ? 'is required' : `must be one of ${values.join(', ')}`),
   });
   return withDefault(schema as unknown as z.ZodType<T[number], string>, defaultValue);
+}
+
+/** A channel name, by the broker's own rule. */
+export function envChannel(defaultValue?: string): z.ZodType<string, string | undefined> {
+  return withDefault(requiredString().trim().regex(NAME_PATTERN, `a channel name: ${NAME_RULE}`), defaultValue);
+}
+
+/** A comma-separated list of channel names (`logs,events`): at least one, each once. */
+export function envChannels(defaultValue?: readonly string[]): z.ZodType<string[], string | undefined> {
+  const schema = requiredString()
+    .transform((value) => value.split(',').map((channel) => channel.trim()))
+    .pipe(
+      z
+        .array(z.string().regex(NAME_PATTERN, `channel names: ${NAME_RULE}`))
+        .min(1)
+        .refine((channels) => new Set(channels).size === channels.length, 'channel names must be unique'),
+    );
+  return withDefault(schema, defaultValue === undefined ? undefined : [...defaultValue]);
 }
 
 function withDefault<T>(schema: z.ZodType<T, string>, value: T | undefined): z.ZodType<T, string | undefined> {

@@ -1,6 +1,8 @@
 export { loadConfig, ConfigError, type ConfigProblem, type DeepReadonly, type LoadConfigOptions } from './config';
 export {
   envBool,
+  envChannel,
+  envChannels,
   envEnum,
   envInt,
   envUrl,

@@ -1,3 +1,4 @@
+import { NAME_PATTERN, NAME_RULE } from '@mupets/broker';
 import { z } from 'zod';
 
 /** The service name a token can never claim: the admin's own events and audit trail. */
@@ -5,13 +6,11 @@ export const RESERVED_SERVICE = 'admin';
 /** The event types a token can never send (`admin.audit`, ...). */
 export const RESERVED_TYPE_PREFIX = 'admin.';
 
-// the broker's channel rule (a channel is part of a Redis key or Kafka topic name)
-const CHANNEL_RE = /^[a-z0-9][a-z0-9._-]{0,47}$/;
 const SERVICE_RE = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 
 export const scopeChannel = z
   .string()
-  .regex(CHANNEL_RE, 'a channel name: 1-48 of a-z 0-9 . _ -, starting with a letter or digit')
+  .regex(NAME_PATTERN, `a channel name: ${NAME_RULE}`)
   .refine((channel) => !channel.endsWith('.dead'), 'a dead-letter channel cannot be written through a token');
 
 export const scopeService = z

@@ -1,8 +1,8 @@
+import { NAME_PATTERN } from '@mupets/broker';
 /** A live stream's position: each channel's last delivered id (`0`: from the start). */
 export type LiveCursor = Map<string, string>;
 
 const ID_RE = /^(0|\d{1,20}-\d{1,20})$/;
-const CHANNEL_RE = /^[a-z0-9][a-z0-9._-]{0,47}$/;
 
 /** `logs=1-0;events=2-3` → a cursor; undefined when malformed. */
 export function parseCursor(text: string): LiveCursor | undefined {
@@ -14,7 +14,7 @@ export function parseCursor(text: string): LiveCursor | undefined {
     const eq = part.indexOf('=');
     const channel = part.slice(0, eq);
     const id = part.slice(eq + 1);
-    if (eq <= 0 || !CHANNEL_RE.test(channel) || !ID_RE.test(id) || cursor.has(channel)) {
+    if (eq <= 0 || !NAME_PATTERN.test(channel) || !ID_RE.test(id) || cursor.has(channel)) {
       return undefined;
     }
     cursor.set(channel, id);
