@@ -8,6 +8,9 @@ export const channelName = z.string().regex(NAME_PATTERN, NAME_RULE);
 /** A consumer group name: the broker's rule for channels too. */
 export const groupName = z.string().regex(NAME_PATTERN, NAME_RULE);
 
+/** An envelope id, as the envelope schema bounds it. */
+export const envelopeId = z.string().min(1).max(128);
+
 /** A broker entry id: Redis `<ms>-<seq>`, Kafka `<partition>-<offset>`. */
 export const entryId = z.string().regex(/^\d{1,20}-\d{1,20}$/, 'an entry id like 1732000000000-0');
 

@@ -131,9 +131,14 @@ describe('GET /api/archive/search', () => {
     ['service=a&service=b', 'service'],
     ['text=' + 'x'.repeat(201), 'text'],
     ['before=not-a-cursor', 'before'],
-    ['beforeBrokerId=1-0', 'channel'],
-    ['beforeBrokerId=' + encodeURIComponent("1' OR 1=1"), 'beforeBrokerId'],
-    ['beforeBrokerId=1-0&beforeChannel=' + encodeURIComponent("logs' OR 1=1"), 'beforeChannel'],
+    ['beforeId=x&beforeTs=2026-11-20T12:00:00.000Z', 'channel'],
+    ['beforeId=x&channel=logs', 'beforeTs'],
+    ['beforeId=x&channel=logs&beforeTs=soon', 'beforeTs'],
+    ['beforeId=' + 'x'.repeat(129) + '&channel=logs&beforeTs=2026-11-20T12:00:00.000Z', 'beforeId'],
+    [
+      'beforeId=x&beforeTs=2026-11-20T12:00:00.000Z&beforeChannel=' + encodeURIComponent("logs' OR 1=1"),
+      'beforeChannel',
+    ],
     ['sort=ts', 'sort'],
   ])('%s: 400 naming %s', async (query, field) => {
     const answer = await get(`/api/archive/search?${query}`);
@@ -147,9 +152,13 @@ describe('GET /api/archive/search', () => {
     expect(bodyOf<{ records: RecordView[] }>(answer).records).toHaveLength(written.length);
   });
 
-  test('beforeBrokerId continues below a live entry', async () => {
+  /** The query naming a live line to continue below: its envelope id and ts (never its broker id). */
+  const below = (pivot: (typeof written)[number]): string =>
+    `beforeId=${encodeURIComponent(pivot.envelope.id)}&beforeTs=${encodeURIComponent(pivot.envelope.ts)}`;
+
+  test('beforeId continues below a live entry', async () => {
     const pivot = written[30]!;
-    const answer = await get(`/api/archive/search?channel=${pivot.channel}&beforeBrokerId=${pivot.brokerId}&limit=3`);
+    const answer = await get(`/api/archive/search?channel=${pivot.channel}&${below(pivot)}&limit=3`);
     expect(answer.status).toBe(200);
     const expected = newestFirst()
       .filter((w) => w.channel === pivot.channel && Date.parse(w.envelope.ts) < Date.parse(pivot.envelope.ts))
@@ -161,9 +170,7 @@ describe('GET /api/archive/search', () => {
 
   test('beforeChannel continues below a live entry across every channel (the live view joins the archive)', async () => {
     const pivot = written[30]!;
-    const answer = await get(
-      `/api/archive/search?beforeChannel=${pivot.channel}&beforeBrokerId=${pivot.brokerId}&limit=5`,
-    );
+    const answer = await get(`/api/archive/search?beforeChannel=${pivot.channel}&${below(pivot)}&limit=5`);
     expect(answer.status).toBe(200);
     const expected = newestFirst()
       .filter((w) => Date.parse(w.envelope.ts) < Date.parse(pivot.envelope.ts))

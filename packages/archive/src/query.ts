@@ -1,8 +1,8 @@
-import { LEVELS } from '@mupets/broker';
+import { LEVELS, NAME_PATTERN, NAME_RULE } from '@mupets/broker';
 import { z } from 'zod';
 import type { OrientConnection } from './connection';
 import { ArchiveQueryError } from './errors';
-import { CONTAINER_ID, decodeCursor, fromRow, minuteOf, STREAMS, type ArchivedMessage } from './record';
+import { CONTAINER_ID, decodeCursor, fromRow, minuteOf, sortKey, STREAMS, uidOf, type ArchivedMessage } from './record';
 import { COUNT_CLASS, MESSAGE_CLASS } from './schema';
 
 const MAX_LIMIT = 1000;
@@ -24,7 +24,7 @@ const TYPES_OF = {
   boolean: ['BOOLEAN'],
 } as const;
 
-const NAME = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be 1-64 chars of a-z 0-9 . _ -');
+const NAME = z.string().regex(NAME_PATTERN, `must be ${NAME_RULE}`);
 const time = z.union([z.date(), z.iso.datetime({ offset: true })]).transform((value) => new Date(value));
 
 const filterShape = {
@@ -50,11 +50,17 @@ const searchSchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(100),
   /** A cursor from a previous page: records strictly older than it. */
   before: z.string().max(1024).optional(),
-  /** Start below this broker id of `channel` (the live view's oldest line). */
-  beforeBrokerId: z.string().min(1).max(64).optional(),
   /**
-   * The channel `beforeBrokerId` belongs to, when the search itself spans every channel (a live
-   * view of several channels continuing into the archive). Default: `channel`. Does not filter.
+   * Start strictly below a message, archived or not yet (the live view's oldest line): its envelope
+   * id, with `beforeTs` and `beforeChannel` (or `channel`). Broker ids are not used: their meaning
+   * is the backend's (a Redis id starts with milliseconds, a Kafka id with a partition).
+   */
+  beforeId: z.string().min(1).max(128).optional(),
+  /** The envelope `ts` of the `beforeId` message. */
+  beforeTs: time.optional(),
+  /**
+   * The channel of `beforeId`, when the search itself spans every channel (a live view of several
+   * channels continuing into the archive). Default: `channel`. Does not filter.
    */
   beforeChannel: NAME.optional(),
 });
@@ -207,34 +213,24 @@ async function resolveBefore(
     }
     return tk;
   }
-  if (query.beforeBrokerId === undefined) {
+  if (query.beforeId === undefined) {
     return undefined;
   }
   const channel = query.beforeChannel ?? query.channel;
+  const issues = [];
   if (!channel) {
-    throw new ArchiveQueryError([
-      {
-        field: 'channel',
-        rule: 'required',
-        message: 'required with beforeBrokerId, or beforeChannel (broker ids are per channel)',
-      },
-    ]);
+    issues.push({ field: 'channel', rule: 'required', message: 'required with beforeId, or beforeChannel' });
   }
-  const rows = await conn.query<{ tk: string }>(
-    `SELECT tk FROM ${MESSAGE_CLASS} WHERE channel = :channel AND brokerId = :brokerId`,
-    { channel, brokerId: query.beforeBrokerId },
-  );
-  if (rows[0]) {
-    return rows[0].tk;
+  if (!query.beforeTs) {
+    issues.push({ field: 'beforeTs', rule: 'required', message: 'required with beforeId: the message’s ts' });
   }
-  // not archived yet: a Redis stream id starts with its arrival time in ms
-  const ms = /^(\d{1,15})-\d+$/.exec(query.beforeBrokerId)?.[1];
-  if (ms === undefined) {
-    throw new ArchiveQueryError([
-      { field: 'beforeBrokerId', rule: 'unknown', message: 'no archived record has this broker id' },
-    ]);
+  if (!channel || !query.beforeTs) {
+    throw new ArchiveQueryError(issues);
   }
-  return new Date(Number(ms)).toISOString();
+  const uid = uidOf(channel, query.beforeId);
+  // archived: where the archive put it (a ts from the future was re-anchored); not yet: where it will
+  const rows = await conn.query<{ tk: string }>(`SELECT tk FROM ${MESSAGE_CLASS} WHERE uid = :uid`, { uid });
+  return rows[0]?.tk ?? sortKey(query.beforeTs, uid);
 }
 
 const BUCKET_CHARS = { minute: 16, hour: 13, day: 10 } as const;

@@ -66,26 +66,57 @@ describe('archive search', () => {
     expect(new Set(ids(records)).size).toBe(300);
   });
 
-  it('pages on a filter too, and starts below a broker id', async () => {
+  it('pages on a filter too, and starts below an archived message', async () => {
     const { records } = await allPages({ ...inBatch, service: 'mailer', limit: 9 });
     expect(ids(records)).toEqual(expected((i) => i % 3 === 2));
-    const pivot = batch[150]!;
-    const below = await archive().search({ channel: 'logs', beforeBrokerId: pivot.brokerId, from: at(0), limit: 5 });
+    const pivot = batch[150]!.envelope;
+    const below = await archive().search({
+      channel: 'logs',
+      beforeId: pivot.id,
+      beforeTs: pivot.ts,
+      from: at(0),
+      limit: 5,
+    });
     expect(ids(below.records)).toEqual(expected((i) => i >= 145 && i < 150));
   });
 
-  it('starts below a broker id of one channel while listing every channel (beforeChannel)', async () => {
+  it('starts below a message not archived yet, whatever its broker id means (a Kafka <partition>-<offset>)', async () => {
+    // the live view's oldest line, read from Kafka before the archiver stored it: its broker id is
+    // `0-41`, which the archive once read as 41 ms after 1970 and so found nothing older. Its ts lies
+    // between two archived records' (a shared ts is ordered by uid, tested below with a twin)
+    const live = input(5000, { ts: at(149.5) }).envelope;
+    const below = await archive().search({
+      channel: 'logs',
+      beforeId: live.id,
+      beforeTs: live.ts,
+      from: at(0),
+      limit: 5,
+    });
+    expect(ids(below.records)).toEqual(expected((i) => i >= 145 && i < 150));
+    // a message at the same ts as an archived one: the archive's (ts, uid) order decides, as it will once archived
+    const twin = { ...live, id: `${batch[150]!.envelope.id}~`, ts: at(150) };
+    const belowTwin = await archive().search({
+      channel: 'logs',
+      beforeId: twin.id,
+      beforeTs: twin.ts,
+      from: at(0),
+      limit: 1,
+    });
+    expect(ids(belowTwin.records)).toEqual(expected((i) => i === 150));
+  });
+
+  it('starts below a message of one channel while listing every channel (beforeChannel)', async () => {
     // far from the other tests' time ranges, so their counts are unchanged; in the past (a record
     // from the future is re-anchored to the time of archiving)
     const far = -10_000_000;
     const rows = [0, 1, 2, 3].map((n) => input(n, { ts: at(far + n) }, n % 2 === 0 ? 'logs' : 'events'));
     expect((await archive().write(rows)).stored).toBe(4);
     const window = { from: at(far), to: at(far + 10) };
-    const pivot = rows[2]!;
-    const below = await archive().search({ ...window, beforeChannel: 'logs', beforeBrokerId: pivot.brokerId });
+    const pivot = { beforeId: rows[2]!.envelope.id, beforeTs: rows[2]!.envelope.ts };
+    const below = await archive().search({ ...window, beforeChannel: 'logs', ...pivot });
     expect(ids(below.records)).toEqual([rows[1]!.envelope.id, rows[0]!.envelope.id]);
     // `channel` names the pivot's channel too, but filters
-    const logsOnly = await archive().search({ ...window, channel: 'logs', beforeBrokerId: pivot.brokerId });
+    const logsOnly = await archive().search({ ...window, channel: 'logs', ...pivot });
     expect(ids(logsOnly.records)).toEqual([rows[0]!.envelope.id]);
   });
 
@@ -118,7 +149,9 @@ describe('archive search', () => {
       [{ from: 'yesterday' }, 'from', 'invalid_format'],
       [{ channel: 'Logs; DROP' }, 'channel', 'invalid_format'],
       [{ before: 'bm90LWEtY3Vyc29y' }, 'before', 'cursor'],
-      [{ beforeBrokerId: '1-0' }, 'channel', 'required'],
+      [{ beforeId: 'x', beforeTs: at(0) }, 'channel', 'required'],
+      [{ beforeId: 'x', channel: 'logs' }, 'beforeTs', 'required'],
+      [{ beforeId: 'x', channel: 'logs', beforeTs: 'soon' }, 'beforeTs', 'invalid_format'],
       [{ nope: 1 }, '(query)', 'unrecognized_keys'],
       [{ text: 'x'.repeat(201) }, 'text', 'too_big'],
     ];

@@ -2,7 +2,7 @@ import { STREAMS, type Archive, type SearchPage } from '@mupets/archive';
 import express, { type Response, type Router } from 'express';
 import { z } from 'zod';
 import { notFound, parseInput } from '../http-error';
-import { channelName, entryId, fieldPath, fieldValue, identifier, isoTime, level, queryInt } from '../input-schemas';
+import { channelName, envelopeId, fieldPath, fieldValue, identifier, isoTime, level, queryInt } from '../input-schemas';
 import type { AppLogger } from '../logger';
 import { csvHeader, csvLine, ndjsonLine } from './archive-export';
 
@@ -27,19 +27,17 @@ const filters = {
   stream: z.enum(STREAMS).optional(),
 };
 
-const searchQuery = z
-  .strictObject({
-    ...filters,
-    limit: queryInt(1, 1000).optional(),
-    before: z.string().min(1).max(1024).optional(),
-    beforeBrokerId: entryId.optional(),
-    /** The channel of `beforeBrokerId` when the search spans every channel (does not filter). */
-    beforeChannel: channelName.optional(),
-  })
-  .refine(
-    (query) => query.beforeBrokerId === undefined || query.channel !== undefined || query.beforeChannel !== undefined,
-    { message: 'beforeBrokerId needs channel or beforeChannel', path: ['channel'] },
-  );
+// the rules joining `beforeId`, `beforeTs` and a channel are the archive's (its errors answer 400)
+const searchQuery = z.strictObject({
+  ...filters,
+  limit: queryInt(1, 1000).optional(),
+  before: z.string().min(1).max(1024).optional(),
+  /** Start strictly below this message (the live view's oldest line), archived or not yet. */
+  beforeId: envelopeId.optional(),
+  beforeTs: isoTime.optional(),
+  /** The channel of `beforeId` when the search spans every channel (does not filter). */
+  beforeChannel: channelName.optional(),
+});
 
 const countsQuery = z.strictObject({
   ...filters,
@@ -50,7 +48,7 @@ const countsQuery = z.strictObject({
 
 const exportQuery = z.strictObject({ ...filters, format: z.enum(['ndjson', 'csv']) });
 
-const recordParams = z.strictObject({ channel: channelName, id: z.string().min(1).max(128) });
+const recordParams = z.strictObject({ channel: channelName, id: envelopeId });
 
 /** Records per page while exporting. */
 const EXPORT_PAGE = 1000;

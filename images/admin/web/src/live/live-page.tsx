@@ -182,13 +182,19 @@ export function LivePage() {
     s.loadingHistory = true;
     setHistory({ loading: true, done: false });
     try {
-      // the first page: every channel, strictly below the oldest line (its broker id is the cursor;
-      // beforeChannel names its channel without filtering on it); then the archive's own cursor
+      // the first page: every channel, strictly below the oldest line, archived or not yet (named by
+      // its envelope id and ts; beforeChannel names its channel without filtering on it); then the
+      // archive's own cursor
       const oldest = buffer.oldest();
       const params = s.historyCursor
         ? { before: s.historyCursor, limit: HISTORY_PAGE }
         : oldest
-          ? { beforeBrokerId: oldest.id, beforeChannel: oldest.channel, limit: HISTORY_PAGE }
+          ? {
+              beforeId: oldest.envelope.id,
+              beforeTs: oldest.envelope.ts,
+              beforeChannel: oldest.channel,
+              limit: HISTORY_PAGE,
+            }
           : { to: new Date().toISOString(), limit: HISTORY_PAGE };
       const page = await api<SearchPage>(`/api/archive/search${query(params)}`);
       s.historyCursor = page.next ?? undefined;
