@@ -25,10 +25,12 @@ test('KAFKA_PARTITIONS=2: two archivers share the channel, each archiving a part
   const broker = createBroker({ BROKER: 'kafka', KAFKA_BROKERS: kafkaBrokers() }, { prefix });
   try {
     await broker.ready(30_000);
-    await waitFor(
-      async () => (await broker.stats('logs')).groups.find((g) => g.name === 'log-archiver')?.consumers === 2,
-      { timeoutMs: 60_000, what: 'both archivers in the group' },
-    );
+    // both members joined is not enough: until the rebalance that follows completes, the first one
+    // holds both partitions and may archive everything (a CI run saw the second archive nothing)
+    await waitFor(() => running.every((p) => assignedPartitions(p.output())?.length === 1), {
+      timeoutMs: 60_000,
+      what: 'one partition assigned to each archiver',
+    });
     const total = 4000;
     for (let chunk = 0; chunk < total / 500; chunk++) {
       await broker.publish(
@@ -47,3 +49,15 @@ test('KAFKA_PARTITIONS=2: two archivers share the channel, each archiving a part
     await broker.close();
   }
 });
+
+/** The partitions of the archiver's latest assignment, from its log; undefined before the first. */
+function assignedPartitions(output: string): number[] | undefined {
+  let latest: number[] | undefined;
+  // complete lines only: the last one may still be being written
+  for (const line of output.split('\n').slice(0, -1)) {
+    if (line.includes('"kafka partitions assigned"')) {
+      latest = (JSON.parse(line) as { partitions: number[] }).partitions;
+    }
+  }
+  return latest;
+}
