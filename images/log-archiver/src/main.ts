@@ -76,9 +76,7 @@ void runService(async () => {
     trimIntervalMs: config.ARCHIVER_TRIM_INTERVAL_MS,
     retentionMs: config.ARCHIVER_RETENTION_DAYS * 86_400_000,
     retentionIntervalMs: config.ARCHIVER_RETENTION_INTERVAL_MS,
-    // Kafka's ids (`<partition>-<offset>`) have the shape of Redis stream ids but carry no time:
-    // read as one, offset N is "N ms after 1970", and a replay would write the whole partition again
-    replayWindowMs: config.BROKER === 'redis' ? config.ARCHIVER_REPLAY_WINDOW_MS : 0,
+    replayWindowMs: config.ARCHIVER_REPLAY_WINDOW_MS,
   });
   lifecycle.onShutdown('intake', 'archiver', () => archiver.stop());
   lifecycle.onShutdown('drain', 'logs', async () => {

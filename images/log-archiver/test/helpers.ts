@@ -133,6 +133,36 @@ export async function storedIds(orient: OrientTarget): Promise<string[]> {
   }
 }
 
+/**
+ * Deletes archived records by envelope id with a plain command (not through the code under test):
+ * what a killed OrientDB loses of commits it had confirmed.
+ */
+export async function deleteStored(
+  orient: OrientTarget,
+  channel: string,
+  envelopeIds: readonly string[],
+): Promise<void> {
+  const client = await OrientDBClient.connect({ host: orient.host, port: orient.port });
+  try {
+    const pool = await client.sessions({
+      name: orient.database,
+      username: orient.username,
+      password: orient.password,
+      pool: { max: 1 },
+    });
+    const session = await pool.acquire();
+    await session
+      .command('DELETE FROM Message WHERE uid IN :uids', {
+        params: { uids: envelopeIds.map((id) => `${channel}/${id}`) },
+      })
+      .all();
+    await session.close();
+    await pool.close();
+  } finally {
+    await client.close();
+  }
+}
+
 /** Waits until the archive holds exactly `count` records (fails fast if it holds more). */
 export async function waitForStored(orient: OrientTarget, count: number, timeoutMs = 90_000): Promise<string[]> {
   let ids: string[] = [];

@@ -17,9 +17,9 @@ import { isKafkaId } from './kafka-id';
 import { decodeDeliveryState } from './kafka-delivery-state';
 import { groupStatsOf, lengthCuts, trimPlan, type GroupOffsets, type PartitionBounds } from './kafka-offsets';
 import { KafkaPublisher, type OutgoingMessage } from './kafka-publisher';
-import { readKafkaRange } from './kafka-range';
+import { readKafkaRange, readKafkaReplay, type KafkaRangeContext } from './kafka-range';
 import { openKafkaTail } from './kafka-tail';
-import { resolveRange } from './range-options';
+import { resolveRange, resolveReplay } from './range-options';
 import { type BrokerLogger, silentLogger } from './logger';
 import { resolveConsumeOptions } from './stream-consumer';
 import type {
@@ -29,6 +29,7 @@ import type {
   ConsumeOptions,
   Consumer,
   RangeOptions,
+  ReplayOptions,
   StreamEntry,
   Tail,
   TailOptions,
@@ -329,18 +330,30 @@ class KafkaBroker implements Broker {
 
   async range(channel: string, options?: RangeOptions): Promise<StreamEntry[]> {
     assertName('channel', channel);
-    const range = resolveRange(options);
+    return readKafkaRange(this.rangeContext(channel), resolveRange(options));
+  }
+
+  async *replay(channel: string, group: string, options: ReplayOptions): AsyncIterable<StreamEntry[]> {
+    assertName('channel', channel);
+    assertName('group', group);
+    const { windowMs, count } = resolveReplay(options);
+    const found = (await this.groupsOf(channel, this.topicOf(channel))).find((g) => g.name === group);
+    if (!found) {
+      return;
+    }
+    const committed = new Map([...found.committed].map(([partition, { offset }]) => [partition, offset]));
+    yield* readKafkaReplay(this.rangeContext(channel), committed, windowMs, count);
+  }
+
+  private rangeContext(channel: string): KafkaRangeContext {
     const topic = this.topicOf(channel);
-    return readKafkaRange(
-      {
-        settings: this.settings,
-        admin: this.admin,
-        topic,
-        channel,
-        layout: (forceUpdate) => this.topics.layout(topic, forceUpdate),
-      },
-      range,
-    );
+    return {
+      settings: this.settings,
+      admin: this.admin,
+      topic,
+      channel,
+      layout: (forceUpdate) => this.topics.layout(topic, forceUpdate),
+    };
   }
 
   /** Kafka keeps a partition's records from an offset on; one record cannot be deleted: always 0. */

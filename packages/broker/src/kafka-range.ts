@@ -32,10 +32,7 @@ export async function readKafkaRange(ctx: KafkaRangeContext, range: ResolvedRang
     offsets(ctx, all, ListOffsetTimestamps.LATEST),
   ]);
   const count = BigInt(range.count);
-  const client = new KafkaClientConsumer({
-    ...baseClientOptions(ctx.settings, `range-${ctx.channel}`),
-    groupId: `${ctx.settings.clientId}-range-unused`, // required by the client; never joined
-  });
+  const client = fetchClient(ctx);
   const records: KafkaRecordEntry[] = [];
   try {
     for (const partition of all) {
@@ -64,9 +61,67 @@ export async function readKafkaRange(ctx: KafkaRangeContext, range: ResolvedRang
   if (range.reverse) {
     records.reverse();
   }
+  return entriesOf(ctx, records, range.count);
+}
+
+/**
+ * `replay()` on Kafka: per partition, from the first record published at or after the last
+ * committed record's timestamp minus `windowMs`, up to that record, in pages of `count`.
+ * `committed`: per partition, the group's committed offset (the next record it has not acked).
+ */
+export async function* readKafkaReplay(
+  ctx: KafkaRangeContext,
+  committed: ReadonlyMap<number, bigint>,
+  windowMs: number,
+  count: number,
+): AsyncGenerator<StreamEntry[]> {
+  const layout = await ctx.layout(true);
+  if (!layout || committed.size === 0) {
+    return;
+  }
+  const earliest = await offsets(ctx, [...committed.keys()], ListOffsetTimestamps.EARLIEST);
+  const client = fetchClient(ctx);
+  try {
+    for (const [partition, next] of committed) {
+      const last = next - 1n;
+      const first = earliest.get(partition) ?? 0n;
+      if (last < first) {
+        continue;
+      }
+      const [newest] = await fetchPartition(client, layout, partition, last, last);
+      if (!newest) {
+        continue;
+      }
+      // the first offset published at or after the start of the window (at most `last`, which is)
+      const from = (await offsets(ctx, [partition], BigInt(Math.max(0, newest.timestamp - windowMs)))).get(partition);
+      let lo = from === undefined || from < first ? first : from;
+      while (lo <= last) {
+        const hi = lo + BigInt(count) - 1n < last ? lo + BigInt(count) - 1n : last;
+        const entries = entriesOf(ctx, await fetchPartition(client, layout, partition, lo, hi), count);
+        if (entries.length > 0) {
+          yield entries;
+        }
+        lo = hi + 1n;
+      }
+    }
+  } finally {
+    await closeForcibly(client);
+  }
+}
+
+/** A client for plain fetches (no group membership). */
+function fetchClient(ctx: KafkaRangeContext): KafkaClientConsumer {
+  return new KafkaClientConsumer({
+    ...baseClientOptions(ctx.settings, `range-${ctx.channel}`),
+    groupId: `${ctx.settings.clientId}-range-unused`, // required by the client; never joined
+  });
+}
+
+/** Records as entries, at most `limit`; a record that is not a valid envelope is skipped and logged. */
+function entriesOf(ctx: KafkaRangeContext, records: readonly KafkaRecordEntry[], limit: number): StreamEntry[] {
   const entries: StreamEntry[] = [];
   for (const record of records) {
-    if (entries.length === range.count) {
+    if (entries.length === limit) {
       break;
     }
     const id = kafkaId(record.partition, record.offset);

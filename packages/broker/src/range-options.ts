@@ -1,4 +1,4 @@
-import type { RangeOptions } from './types';
+import type { RangeOptions, ReplayOptions } from './types';
 
 export const DEFAULT_RANGE_COUNT = 100;
 export const MAX_RANGE_COUNT = 10_000;
@@ -25,4 +25,17 @@ export function resolveRange(options: RangeOptions = {}): ResolvedRange {
     }
   }
   return { start: options.start, end: options.end, count, reverse: options.reverse ?? false };
+}
+
+/** Checks `replay()` options; throws RangeError naming the option and the rule. */
+export function resolveReplay(options: ReplayOptions): { windowMs: number; count: number } {
+  const { windowMs } = options;
+  const count = options.count ?? 500;
+  if (!Number.isInteger(windowMs) || windowMs < 0) {
+    throw new RangeError(`replay windowMs must be an integer >= 0, got ${windowMs}`);
+  }
+  if (!Number.isInteger(count) || count < 1 || count > MAX_RANGE_COUNT) {
+    throw new RangeError(`replay count must be an integer from 1 to ${MAX_RANGE_COUNT}, got ${count}`);
+  }
+  return { windowMs, count };
 }

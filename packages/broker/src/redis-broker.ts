@@ -8,7 +8,7 @@ import { Publisher } from './publisher';
 import { closeConnection, openConnection, waitForReady } from './redis-connection';
 import { defineSafeTrim, safeTrim } from './safe-trim';
 import { defineXaddBatch } from './xadd-batch';
-import { resolveRange } from './range-options';
+import { resolveRange, resolveReplay } from './range-options';
 import { resolveConsumeOptions, StreamConsumer } from './stream-consumer';
 import { parseEntry, type RawEntry } from './stream-entry';
 import { isStreamId, streamIdTime } from './stream-id';
@@ -21,6 +21,7 @@ import type {
   Consumer,
   GroupStats,
   RangeOptions,
+  ReplayOptions,
   StreamEntry,
   Tail,
   TailOptions,
@@ -222,6 +223,35 @@ class RedisBroker implements Broker {
       }
     }
     return entries;
+  }
+
+  async *replay(channel: string, group: string, options: ReplayOptions): AsyncIterable<StreamEntry[]> {
+    assertName('channel', channel);
+    assertName('group', group);
+    const { windowMs, count } = resolveReplay(options);
+    const key = this.keyOf(channel);
+    const last = (await this.stats(channel)).groups.find((g) => g.name === group)?.lastDeliveredId;
+    if (!last || !isStreamId(last) || last === '0-0') {
+      return;
+    }
+    let start = `${Math.max(0, streamIdTime(last) - windowMs)}-0`;
+    for (;;) {
+      const rows = (await this.main.xrange(key, start, last, 'COUNT', count)) as RawEntry[];
+      const entries: StreamEntry[] = [];
+      for (const row of rows) {
+        const parsed = parseEntry(row, { key, channel });
+        if (parsed.ok) {
+          entries.push({ id: parsed.id, channel, envelope: parsed.envelope });
+        }
+      }
+      if (entries.length > 0) {
+        yield entries;
+      }
+      if (rows.length < count) {
+        return;
+      }
+      start = incrementId(rows[rows.length - 1]![0]);
+    }
   }
 
   async remove(channel: string, ids: readonly string[]): Promise<number> {

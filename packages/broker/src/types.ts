@@ -143,6 +143,13 @@ export interface ChannelStats {
   readonly groups: readonly GroupStats[];
 }
 
+export interface ReplayOptions {
+  /** How far back from the group's position, by publish time. */
+  windowMs: number;
+  /** Entries per page. Default 500, at most 10 000. */
+  count?: number;
+}
+
 export interface TrimOptions {
   /** Keep at most this many entries (Kafka: shared between partitions in proportion to what each holds). */
   maxLen?: number;
@@ -214,6 +221,14 @@ export interface Broker {
    * delete one record from a topic: it resolves with 0 and deletes nothing.
    */
   remove(channel: string, ids: readonly string[]): Promise<number>;
+  /**
+   * The entries published in the last `windowMs` before a group's position, oldest first, in pages:
+   * for writing again what a store lost after confirming it (OrientDB confirms commits before its
+   * write-ahead log is on disk). The position is the group's last delivered entry (Kafka, per
+   * partition: its last committed one); time is the publish time (Redis: the id's, Kafka: the
+   * record's timestamp), so no caller reads time out of an id. Nothing for an unknown group.
+   */
+  replay(channel: string, group: string, options: ReplayOptions): AsyncIterable<StreamEntry[]>;
   /** Name of the channel that receives `channel`'s dead letters. */
   deadLetterChannel(channel: string): string;
   /** Number of messages accepted but not yet confirmed stored. */
