@@ -14,6 +14,7 @@ export type {
   Tail,
   TailOptions,
   TrimOptions,
+  ReplayOptions,
   RemoveGroupOptions,
   RemoveGroupResult,
   TrimResult,
@@ -55,6 +56,4 @@ export {
   type BrokerSelection,
   type CommonBrokerOptions,
 } from './create-broker';
-export { isKafkaId, kafkaId, parseKafkaId, type KafkaPosition } from './kafka-id';
-export { compareStreamIds, isStreamId, streamIdTime } from './stream-id';
 export { closeConnection, openConnection, redactUrl } from './redis-connection';

@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { kafkaBrokers, redisUrl, waitFor, writeKafkaToolScripts } from '@mupets/testkit';
-import { entryEnvelopeId, streamIdTime, type Consumer, type Delivery, type StreamEntry } from '@mupets/broker';
+import { entryEnvelopeId, type Consumer, type Delivery, type StreamEntry } from '@mupets/broker';
 import { brokerPerFile, kafkaBackend, redisBackend } from './helpers';
+// a Redis id's time: these tests check the Redis wire format itself
+import { streamIdTime } from '../src/stream-id';
 
 // docs/wire-format.md's examples, run as written: the doc and this test cannot drift apart
 const DOC = join(__dirname, '..', '..', '..', 'docs', 'wire-format.md');
