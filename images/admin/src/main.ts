@@ -1,6 +1,5 @@
 // The admin: the JSON API, the web UI and the stack's containers, on one port.
 import { resolve } from 'node:path';
-import { createArchive } from '@mupets/archive';
 import { redactUrl } from '@mupets/broker';
 import {
   attachBroker,
@@ -22,6 +21,7 @@ import { createContainerService } from './containers/container-service';
 import { createContainersRouter, dockerStatus } from './containers/containers.router';
 import { LiveStreams } from './live-streams';
 import { createUiRouter } from './ui';
+import { openArchiveReader } from './archive-reader';
 
 void runService(async () => {
   const config = loadAdminConfig();
@@ -31,15 +31,7 @@ void runService(async () => {
   const lifecycle = createLifecycle({ logger, deadlineMs: config.SHUTDOWN_DEADLINE_MS });
   lifecycle.installProcessHandlers();
 
-  // the log-archiver owns the schema; the admin only reads (readiness says when OrientDB answers)
-  const archive = createArchive({
-    host: config.ORIENTDB_HOST,
-    port: config.ORIENTDB_PORT,
-    username: config.ORIENTDB_USER,
-    password: config.ORIENTDB_PASSWORD,
-    database: config.ORIENTDB_DATABASE,
-    logger,
-  });
+  const archive = openArchiveReader(config, logger);
   lifecycle.onShutdown('close', 'archive', () => archive.close());
   lifecycle.onShutdown('close', 'broker', () => broker.close());
 

@@ -1,10 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import supertest from 'supertest';
-import { createArchive } from '@mupets/archive';
 import { createRedisBroker } from '@mupets/broker';
 import { freePort } from '@mupets/testkit';
 import { createApp } from '../src/app';
+import { openArchiveReader } from '../src/archive-reader';
 import { createAuditPublisher } from '../src/audit';
 import { hashPassword } from '../src/auth/password';
 import { SessionStore } from '../src/auth/session-store';
@@ -61,13 +61,7 @@ describe('a dependency down: its routes answer 503, the rest of the admin keeps 
       ADMIN_STUDIO_URL: `http://127.0.0.1:${studioPort}/`,
     });
     const broker = createRedisBroker({ url: config.REDIS_URL, publishTimeoutMs: 1000, closeTimeoutMs: 100 });
-    const archive = createArchive({
-      host: config.ORIENTDB_HOST,
-      port: config.ORIENTDB_PORT,
-      username: config.ORIENTDB_USER,
-      password: config.ORIENTDB_PASSWORD,
-      database: config.ORIENTDB_DATABASE,
-    });
+    const archive = openArchiveReader(config);
     const app = createApp({
       config,
       broker,

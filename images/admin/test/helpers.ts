@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
@@ -11,6 +12,7 @@ import Redis from 'ioredis';
 import { kafkaBrokers, orientDbServerConfig, redisUrl, testDatabase, testPrefix } from '@mupets/testkit';
 import { startArchiverProcess, type ArchiverProcess } from '../../log-archiver/test/helpers';
 import { createApp } from '../src/app';
+import { openArchiveReader } from '../src/archive-reader';
 import { createAuditPublisher, type PublishAudit } from '../src/audit';
 import { hashPassword } from '../src/auth/password';
 import { SessionStore } from '../src/auth/session-store';
@@ -98,6 +100,9 @@ export interface TestAdmin {
  * a broker on a key prefix of its own, an archive on a database of its own (bootstrapped), the
  * password {@link TEST_PASSWORD}. Nothing is mocked.
  */
+/** The database user the admin logs in as, which the log-archiver keeps (ORIENTDB_READER_USER). */
+const READER = { name: 'mupets_reader', password: randomBytes(12).toString('hex') };
+
 export async function startTestAdmin(options: TestAdminOptions = {}): Promise<TestAdmin> {
   const file = options.file ?? 'admin';
   const kafka = options.backend === 'kafka';
@@ -112,8 +117,9 @@ export async function startTestAdmin(options: TestAdminOptions = {}): Promise<Te
     BROKER_KEY_PREFIX: prefix,
     ORIENTDB_HOST: orient.host,
     ORIENTDB_PORT: String(orient.port),
-    ORIENTDB_USER: orient.username,
-    ORIENTDB_PASSWORD: orient.password,
+    // the admin reads as the stack's admin does: a reader user of the database, not root
+    ORIENTDB_USER: READER.name,
+    ORIENTDB_PASSWORD: READER.password,
     ORIENTDB_DATABASE: database,
     ADMIN_COOKIE_SECURE: 'false',
     // the tests log in often from one address; the rate-limit test sets its own
@@ -135,14 +141,12 @@ export async function startTestAdmin(options: TestAdminOptions = {}): Promise<Te
   const broker = kafka
     ? createKafkaBroker({ brokers: config.KAFKA_BROKERS, topicPrefix: prefix, logger })
     : createRedisBroker({ url: config.REDIS_URL, keyPrefix: prefix, logger });
-  const archive = createArchive({
-    host: config.ORIENTDB_HOST,
-    port: config.ORIENTDB_PORT,
-    username: config.ORIENTDB_USER,
-    password: config.ORIENTDB_PASSWORD,
-    database,
-  });
+  // the archive as the log-archiver has it (root: it creates the database, the schema and the
+  // reader), for the tests to store records; the admin gets its own reader
+  const archive = createArchive({ ...orient, database });
   await Promise.all([broker.ready(10_000), archive.bootstrap()]);
+  await archive.ensureUser({ ...READER, role: 'reader' });
+  const readerArchive = openArchiveReader(config);
   const sessions = new SessionStore({
     ttlMs: config.ADMIN_SESSION_TTL_MS,
     maxAgeMs: config.ADMIN_SESSION_MAX_AGE_MS,
@@ -158,7 +162,7 @@ export async function startTestAdmin(options: TestAdminOptions = {}): Promise<Te
   const app = createApp({
     config,
     broker,
-    archive,
+    archive: readerArchive,
     auth: { passwordHash: await hashPassword(TEST_PASSWORD), sessions },
     logger,
     publishAudit: options.publishAudit ?? createAuditPublisher(broker),
@@ -224,7 +228,7 @@ export async function startTestAdmin(options: TestAdminOptions = {}): Promise<Te
       }
       await Promise.all(archivers.map((archiver) => archiver.kill('SIGTERM')));
       await broker.close();
-      await archive.close();
+      await Promise.all([archive.close(), readerArchive.close()]);
       tokenRedis.disconnect();
     },
   };

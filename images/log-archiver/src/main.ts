@@ -52,7 +52,18 @@ void runService(async () => {
   await health.listen();
   lifecycle.onShutdown('close', 'health', () => health.close());
   const version = await bootstrapWithRetry(
-    () => archive.bootstrap(),
+    async () => {
+      const applied = await archive.bootstrap();
+      if (config.ORIENTDB_READER_USER !== undefined && config.ORIENTDB_READER_PASSWORD !== undefined) {
+        await archive.ensureUser({
+          name: config.ORIENTDB_READER_USER,
+          password: config.ORIENTDB_READER_PASSWORD,
+          role: 'reader',
+        });
+        logger.info('archive reader user ready', { user: config.ORIENTDB_READER_USER });
+      }
+      return applied;
+    },
     logger,
     () => lifecycle.shuttingDown,
   );

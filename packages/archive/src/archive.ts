@@ -4,6 +4,7 @@ import { counts, findById, search, type Bucket, type CountQuery, type SearchPage
 import type { ArchivedMessage, ArchiveInput } from './record';
 import { deleteOlderThan } from './retention';
 import { bootstrapSchema } from './schema';
+import { ensureUser, type ArchiveUser } from './users';
 import { writeBatch, type WriteResult } from './writer';
 
 export interface ArchiveOptions extends OrientConfig {
@@ -25,6 +26,11 @@ export interface Archive {
   search(query?: SearchQuery): Promise<SearchPage>;
   counts(query: CountQuery): Promise<Bucket[]>;
   findById(channel: string, id: string): Promise<ArchivedMessage | null>;
+  /**
+   * Creates a user of the archive's database, or sets its password and role (see users.ts): the
+   * admin reads as a `reader` instead of the server's root. Needs a user allowed to manage users.
+   */
+  ensureUser(user: ArchiveUser): Promise<void>;
   /** Retention: deletes records older than `cutoff`, in batches; returns how many. */
   deleteOlderThan(cutoff: Date, batchSize?: number): Promise<number>;
   close(): Promise<void>;
@@ -44,6 +50,7 @@ export function createArchive(options: ArchiveOptions): Archive {
     counts: (query) => counts(conn, query),
     findById: (channel, id) => findById(conn, channel, id),
     deleteOlderThan: (cutoff, batchSize) => deleteOlderThan(conn, cutoff, batchSize),
+    ensureUser: (user) => ensureUser(conn, user),
     close: () => conn.close(),
   };
 }

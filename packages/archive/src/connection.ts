@@ -7,10 +7,15 @@ export interface OrientConfig {
   host: string;
   /** Binary protocol port. Default 2424. */
   port?: number;
-  /** A server user allowed to create the database (e.g. root) on first start. */
+  /**
+   * A server user allowed to create the database (e.g. root) on first start; with `createDatabase`
+   * false, a user of the database itself (the admin's reader, `Archive.ensureUser`).
+   */
   username: string;
   password: string;
   database: string;
+  /** Create the database when it is missing (needs a server user). Default true. */
+  createDatabase?: boolean;
   /** Sessions in the pool. Default 4. */
   poolMax?: number;
   /** An operation that takes longer is abandoned and its connection dropped. Default 60000 ms. */
@@ -93,7 +98,7 @@ export class OrientConnection {
     const client = await OrientDBClient.connect({ host, port, pool: { max: 2 } });
     this.client = client;
     const credentials = { name: database, username, password };
-    if (!(await client.existsDatabase(credentials))) {
+    if (this.config.createDatabase !== false && !(await client.existsDatabase(credentials))) {
       try {
         await client.createDatabase({ ...credentials, type: 'plocal' });
         this.logger.info('archive database created', { database });

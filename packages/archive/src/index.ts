@@ -12,4 +12,5 @@ export type { ArchiveLogger } from './logger';
 export { FIELD_PATH, FIELD_PATH_RULE, type Bucket, type CountQuery, type SearchPage, type SearchQuery } from './query';
 export { CONTAINER_ID, STREAMS, type ArchivedMessage, type ArchiveInput } from './record';
 export { MIGRATIONS, SCHEMA_VERSION } from './schema';
+export type { ArchiveUser } from './users';
 export type { RejectedInput, WriteResult } from './writer';
