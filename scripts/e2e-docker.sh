@@ -300,9 +300,10 @@ wait_ui() {
 say "static: both compose files parse; the prod file is a valid swarm stack"
 mkdir -p "$work/secrets"
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/secrets/orientdb_root_password"
+head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/secrets/orientdb_reader_password"
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/secrets/admin_password"
 # the archiver and the admin read them as uid 1000
-chmod 0644 "$work/secrets/orientdb_root_password" "$work/secrets/admin_password"
+chmod 0644 "$work/secrets/orientdb_root_password" "$work/secrets/orientdb_reader_password" "$work/secrets/admin_password"
 export MUPETS_SECRETS_DIR="$work/secrets"
 docker compose -f "$root/docker-compose.dev.yml" config -q || fail "docker-compose.dev.yml does not parse"
 docker compose -f "$root/docker-compose.prod.yml" config -q || fail "docker-compose.prod.yml does not parse"
@@ -372,6 +373,13 @@ fi
 admin_uids=$(docker top "$admin_id" -eo pid,uid,args | awk '$3 == "node" { print $2 }' | sort -u)
 [ "$admin_uids" = 1000 ] || fail "the admin's node process runs as uid '${admin_uids:-none}', expected 1000 (node)"
 info "only the admin publishes a port (127.0.0.1); its process runs as uid 1000"
+# the admin reads the archive as the reader the log-archiver keeps: OrientDB's root password is not
+# in its container (the archive checks below read through it)
+docker exec "$admin_id" test ! -e /run/secrets/orientdb_root_password ||
+  fail "the admin container holds OrientDB's root password"
+docker exec "$admin_id" test -e /run/secrets/orientdb_reader_password ||
+  fail "the admin container has no reader password"
+info "the admin holds the OrientDB reader's password, not root's"
 
 say "prod: the admin over HTTP: login, submit an event, read it back from the archive, list containers"
 admin_url="http://127.0.0.1:$MUPETS_ADMIN_PORT"
