@@ -2,10 +2,11 @@ import {
   brokerSettings,
   envBool,
   envChannels,
-  envEnum,
   envInt,
   envUrl,
   loadConfig,
+  orientDbSettings,
+  runtimeSettings,
   type LoadConfigOptions,
 } from '@mupets/cargo';
 import { z } from 'zod';
@@ -66,14 +67,8 @@ export const configSchema = z.object({
   ...brokerSettings,
   /** Prefix of the ingest's API token keys on REDIS_URL (Redis is in the stack with either backbone); the ingest must use the same. */
   TOKENS_KEY_PREFIX: z.string().min(1).default('mupets:'),
-  ORIENTDB_HOST: z.string().min(1).default('orientdb'),
-  ORIENTDB_PORT: envInt({ min: 1, max: 65_535, default: 2424 }),
-  ORIENTDB_USER: z.string().min(1).default('root'),
-  ORIENTDB_PASSWORD: z.string().min(1),
-  ORIENTDB_DATABASE: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -')
-    .default('mupets'),
+  /** ORIENTDB_HOST, _PORT, _USER, _PASSWORD, _DATABASE (@mupets/cargo). */
+  ...orientDbSettings,
   /** Port of the API, the UI and /healthz + /readyz. */
   ADMIN_PORT: envInt({ min: 0, max: 65_535, default: 8080 }),
   ADMIN_HOST: z.string().min(1).default('0.0.0.0'),
@@ -128,9 +123,8 @@ export const configSchema = z.object({
   /** Time between SSE keep-alive comments. */
   ADMIN_SSE_HEARTBEAT_MS: envInt({ min: 1000, default: 15_000 }),
   NODE_ENV: z.string().default('development'),
-  LOG_LEVEL: envEnum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const, 'info'),
-  LOG_FORMAT: envEnum(['json', 'pretty'] as const, 'json'),
-  SHUTDOWN_DEADLINE_MS: envInt({ min: 1000, default: 15_000 }),
+  /** LOG_LEVEL, LOG_FORMAT, SHUTDOWN_DEADLINE_MS (@mupets/cargo). */
+  ...runtimeSettings,
 });
 
 /** The admin's settings, parsed once, typed and frozen. */

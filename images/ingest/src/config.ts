@@ -1,4 +1,11 @@
-import { brokerSettings, envEnum, envInt, loadConfig, type LoadConfigOptions } from '@mupets/cargo';
+import {
+  brokerSettings,
+  envInt,
+  healthSettings,
+  loadConfig,
+  runtimeSettings,
+  type LoadConfigOptions,
+} from '@mupets/cargo';
 import { scopeChannel } from '@mupets/tokens';
 import { z } from 'zod';
 
@@ -32,11 +39,10 @@ export const configSchema = z.object({
   INGEST_RETRY_AFTER_S: envInt({ min: 1, max: 3600, default: 5 }),
   /** The channel OTLP log records go to. */
   INGEST_OTLP_CHANNEL: scopeChannel.default('logs'),
-  HEALTH_PORT: envInt({ min: 0, max: 65_535, default: 8080 }),
-  HEALTH_HOST: z.string().min(1).default('0.0.0.0'),
-  LOG_LEVEL: envEnum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const, 'info'),
-  LOG_FORMAT: envEnum(['json', 'pretty'] as const, 'json'),
-  SHUTDOWN_DEADLINE_MS: envInt({ min: 1000, default: 15_000 }),
+  /** HEALTH_PORT, HEALTH_HOST (@mupets/cargo). */
+  ...healthSettings,
+  /** LOG_LEVEL, LOG_FORMAT, SHUTDOWN_DEADLINE_MS (@mupets/cargo). */
+  ...runtimeSettings,
 });
 
 export type IngestConfig = ReturnType<typeof loadIngestConfig>;

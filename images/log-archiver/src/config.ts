@@ -1,4 +1,12 @@
-import { brokerSettings, envChannels, envEnum, envInt, loadConfig } from '@mupets/cargo';
+import {
+  brokerSettings,
+  envChannels,
+  envInt,
+  healthSettings,
+  loadConfig,
+  orientDbSettings,
+  runtimeSettings,
+} from '@mupets/cargo';
 import { z } from 'zod';
 
 /** Every setting of the log-archiver, from the environment (secrets also from `*_FILE`). */
@@ -6,14 +14,8 @@ export const configSchema = z
   .object({
     /** BROKER, REDIS_URL, KAFKA_BROKERS, KAFKA_PARTITIONS, BROKER_KEY_PREFIX (@mupets/cargo). */
     ...brokerSettings,
-    ORIENTDB_HOST: z.string().min(1).default('orientdb'),
-    ORIENTDB_PORT: envInt({ min: 1, max: 65_535, default: 2424 }),
-    ORIENTDB_USER: z.string().min(1).default('root'),
-    ORIENTDB_PASSWORD: z.string().min(1),
-    ORIENTDB_DATABASE: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -')
-      .default('mupets'),
+    /** ORIENTDB_HOST, _PORT, _USER, _PASSWORD, _DATABASE (@mupets/cargo). */
+    ...orientDbSettings,
     /**
      * A reader user of the archive database, for the admin (which only reads, and so need not log in
      * as root): created at start, its password set again at every start (rotation). Unset: none.
@@ -51,11 +53,10 @@ export const configSchema = z
      * are written again (idempotent): OrientDB can lose its last second of commits when killed.
      */
     ARCHIVER_REPLAY_WINDOW_MS: envInt({ min: 0, default: 10_000 }),
-    HEALTH_PORT: envInt({ min: 0, max: 65_535, default: 8080 }),
-    HEALTH_HOST: z.string().min(1).default('0.0.0.0'),
-    LOG_LEVEL: envEnum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const, 'info'),
-    LOG_FORMAT: envEnum(['json', 'pretty'] as const, 'json'),
-    SHUTDOWN_DEADLINE_MS: envInt({ min: 1000, default: 15_000 }),
+    /** HEALTH_PORT, HEALTH_HOST (@mupets/cargo). */
+    ...healthSettings,
+    /** LOG_LEVEL, LOG_FORMAT, SHUTDOWN_DEADLINE_MS (@mupets/cargo). */
+    ...runtimeSettings,
   })
   .superRefine((config, context) => {
     if (config.ORIENTDB_READER_USER !== undefined && config.ORIENTDB_READER_PASSWORD === undefined) {

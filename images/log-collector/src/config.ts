@@ -1,4 +1,12 @@
-import { brokerSettings, envChannel, envEnum, envInt, loadConfig } from '@mupets/cargo';
+import {
+  brokerSettings,
+  envChannel,
+  envEnum,
+  envInt,
+  healthSettings,
+  loadConfig,
+  runtimeSettings,
+} from '@mupets/cargo';
 import { z } from 'zod';
 
 const LEVEL = envEnum(['error', 'warn', 'info', 'debug'] as const, 'info');
@@ -40,11 +48,10 @@ export const configSchema = z
     COLLECTOR_HOST_NAME: z.string().min(1).max(255).optional(),
     /** Key prefix of the positions in Redis. */
     COLLECTOR_POSITION_PREFIX: z.string().min(1).default('mupets:collector:position:'),
-    HEALTH_PORT: envInt({ min: 0, max: 65_535, default: 8080 }),
-    HEALTH_HOST: z.string().min(1).default('0.0.0.0'),
-    LOG_LEVEL: envEnum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const, 'info'),
-    LOG_FORMAT: envEnum(['json', 'pretty'] as const, 'json'),
-    SHUTDOWN_DEADLINE_MS: envInt({ min: 1000, default: 15_000 }),
+    /** HEALTH_PORT, HEALTH_HOST (@mupets/cargo). */
+    ...healthSettings,
+    /** LOG_LEVEL, LOG_FORMAT, SHUTDOWN_DEADLINE_MS (@mupets/cargo). */
+    ...runtimeSettings,
   })
   .superRefine((config, context) => {
     if (config.COLLECTOR_SCOPE === 'labels' && config.COLLECTOR_LABELS.length === 0) {

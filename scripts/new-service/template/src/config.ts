@@ -1,5 +1,5 @@
 import { assertName, NAME_RULE } from '@mupets/broker';
-import { brokerSettings, envEnum, envInt, loadConfig } from '@mupets/cargo';
+import { brokerSettings, envInt, healthSettings, loadConfig, runtimeSettings } from '@mupets/cargo';
 import { z } from 'zod';
 
 /** A channel or consumer group name, by the broker's own rule. */
@@ -37,12 +37,9 @@ export const configSchema = z.object({
   CARGO_TEMPLATE_API_TOKEN: z.string().min(16, 'must be at least 16 characters'),
   // </http>
   /** /healthz, /readyz and /metrics (the image's HEALTHCHECK probes /readyz here). */
-  HEALTH_PORT: envInt({ min: 0, max: 65_535, default: 8080 }),
-  HEALTH_HOST: z.string().min(1).default('0.0.0.0'),
-  LOG_LEVEL: envEnum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const, 'info'),
-  LOG_FORMAT: envEnum(['json', 'pretty'] as const, 'json'),
-  /** The whole shutdown must finish within this; keep compose's stop_grace_period above it. */
-  SHUTDOWN_DEADLINE_MS: envInt({ min: 1000, default: 15_000 }),
+  ...healthSettings,
+  /** LOG_LEVEL, LOG_FORMAT, SHUTDOWN_DEADLINE_MS (@mupets/cargo). */
+  ...runtimeSettings,
 });
 
 export type CargoTemplateConfig = ReturnType<typeof loadCargoTemplateConfig>;
