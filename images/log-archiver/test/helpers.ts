@@ -1,7 +1,7 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { resolve } from 'node:path';
 import Redis from 'ioredis';
-import { OrientDBClient } from 'orientjs';
+import { OrientDBClient, type Session } from 'orientjs';
 import { createArchive, type Archive } from '@mupets/archive';
 import { createRedisBroker, type Broker, type Envelope, type MessageInput } from '@mupets/broker';
 import { freePort, spawnTs, waitFor } from '@mupets/testkit';
@@ -107,12 +107,8 @@ export async function startArchiverProcess(
   return handle;
 }
 
-/**
- * The uids of the archived records the test published, read with a plain query (not through the
- * code under test). The archiver's own log lines go to the logs channel and into the archive too;
- * they are left out.
- */
-export async function storedIds(orient: OrientTarget): Promise<string[]> {
+/** Runs `work` on a plain orientjs session of the test's database (not the code under test). */
+async function withPlainSession<T>(orient: OrientTarget, work: (session: Session) => Promise<T>): Promise<T> {
   const client = await OrientDBClient.connect({ host: orient.host, port: orient.port });
   try {
     const pool = await client.sessions({
@@ -122,45 +118,46 @@ export async function storedIds(orient: OrientTarget): Promise<string[]> {
       pool: { max: 1 },
     });
     const session = await pool.acquire();
-    const rows = await session
-      .query<{ uid: string }>('SELECT uid FROM Message WHERE service <> :self', { params: { self: 'log-archiver' } })
-      .all();
-    await session.close();
-    await pool.close();
-    return rows.map((row) => row.uid);
+    try {
+      return await work(session);
+    } finally {
+      await session.close();
+      await pool.close();
+    }
   } finally {
     await client.close();
   }
 }
 
 /**
- * Deletes archived records by envelope id with a plain command (not through the code under test):
- * what a killed OrientDB loses of commits it had confirmed.
+ * The uids of the archived records the test published, read with a plain query. The archiver's own
+ * log lines go to the logs channel and into the archive too; they are left out.
+ */
+export async function storedIds(orient: OrientTarget): Promise<string[]> {
+  const rows = await withPlainSession(orient, (session) =>
+    session
+      .query<{ uid: string }>('SELECT uid FROM Message WHERE service <> :self', { params: { self: 'log-archiver' } })
+      .all(),
+  );
+  return rows.map((row) => row.uid);
+}
+
+/**
+ * Deletes archived records by envelope id with a plain command: what a killed OrientDB loses of
+ * commits it had confirmed.
  */
 export async function deleteStored(
   orient: OrientTarget,
   channel: string,
   envelopeIds: readonly string[],
 ): Promise<void> {
-  const client = await OrientDBClient.connect({ host: orient.host, port: orient.port });
-  try {
-    const pool = await client.sessions({
-      name: orient.database,
-      username: orient.username,
-      password: orient.password,
-      pool: { max: 1 },
-    });
-    const session = await pool.acquire();
-    await session
+  await withPlainSession(orient, (session) =>
+    session
       .command('DELETE FROM Message WHERE uid IN :uids', {
         params: { uids: envelopeIds.map((id) => `${channel}/${id}`) },
       })
-      .all();
-    await session.close();
-    await pool.close();
-  } finally {
-    await client.close();
-  }
+      .all(),
+  );
 }
 
 /** Waits until the archive holds exactly `count` records (fails fast if it holds more). */
