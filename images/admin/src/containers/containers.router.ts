@@ -7,6 +7,7 @@ import { CONTAINER_REF } from './compose-labels';
 import { ContainerNotFoundError, DockerUnavailableError } from './container-errors';
 import type { ContainerAction, ContainerService, DockerStatus } from './container-service';
 import type { LogLine } from '@mupets/cargo';
+import { SSE_KEEP_ALIVE, sseEvent, startEventStream } from '../sse';
 
 export interface ContainersRouterDeps {
   /** Null when Docker is not configured: every route answers 503 `docker_unavailable`. */
@@ -176,14 +177,8 @@ export function createContainersRouter(deps: ContainersRouterDeps): Router {
     let current = await service.followLogs(id, since ? { since } : { tail });
     let lastTs = since ?? new Date().toISOString();
     let closed = false;
-    response.status(200).set({
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
-    });
-    response.flushHeaders();
-    const heartbeat = setInterval(() => response.write(': keep-alive\n\n'), heartbeatMs);
+    startEventStream(response);
+    const heartbeat = setInterval(() => response.write(SSE_KEEP_ALIVE), heartbeatMs);
     const open = {
       close: (): Promise<void> => {
         finish('shutdown');
@@ -198,7 +193,7 @@ export function createContainersRouter(deps: ContainersRouterDeps): Router {
       clearInterval(heartbeat);
       deps.streams?.delete(open);
       current.destroy();
-      response.end(`event: end\ndata: ${JSON.stringify({ reason })}\n\n`);
+      response.end(sseEvent('end', { reason }));
     };
     request.on('close', () => {
       closed = true;
@@ -220,7 +215,7 @@ export function createContainersRouter(deps: ContainersRouterDeps): Router {
         if (line.ts) {
           lastTs = line.ts;
         }
-        const ok = response.write(`id: ${line.ts}\nevent: line\ndata: ${JSON.stringify(line)}\n\n`);
+        const ok = response.write(sseEvent('line', line, line.ts));
         if (!ok) {
           lines.pause();
           response.once('drain', () => lines.resume());

@@ -8,6 +8,7 @@ import { identifier, level } from '../input-schemas';
 import type { LiveStreams } from '../live-streams';
 import type { AppLogger } from '../logger';
 import { formatCursor, parseCursor, type LiveCursor } from './live-cursor';
+import { SSE_KEEP_ALIVE, sseEvent, startEventStream } from '../sse';
 
 export interface LiveOptions {
   broker: Pick<Broker, 'tail' | 'range'>;
@@ -130,11 +131,7 @@ function openStream(
   session: Session | undefined,
 ): void {
   const { logger } = options;
-  response.status(200);
-  response.setHeader('content-type', 'text/event-stream; charset=utf-8');
-  response.setHeader('cache-control', 'no-cache, no-transform');
-  response.setHeader('x-accel-buffering', 'no');
-  response.flushHeaders();
+  startEventStream(response);
   request.socket.setNoDelay(true);
 
   const tails: Tail[] = [];
@@ -179,12 +176,10 @@ function openStream(
       void stream.close();
       return;
     }
-    response.write(': keep-alive\n\n');
+    response.write(SSE_KEEP_ALIVE);
   }, options.heartbeatMs);
 
-  response.write(
-    `id: ${formatCursor(position)}\nevent: ready\ndata: ${JSON.stringify({ channels: [...position.keys()] })}\n\n`,
-  );
+  response.write(sseEvent('ready', { channels: [...position.keys()] }, formatCursor(position)));
 
   function flush(): void {
     flushTimer = undefined;
@@ -198,8 +193,8 @@ function openStream(
       if (shown.length === 0) {
         continue;
       }
-      const data = JSON.stringify(shown.map(({ channel, id, envelope }) => ({ channel, id, envelope })));
-      response.write(`id: ${formatCursor(position)}\nevent: entries\ndata: ${data}\n\n`);
+      const data = shown.map(({ channel, id, envelope }) => ({ channel, id, envelope }));
+      response.write(sseEvent('entries', data, formatCursor(position)));
     }
     if (!response.writableNeedDrain) {
       waiters.splice(0).forEach((wake) => wake());

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import express, { type Request, type Response, type Router } from 'express';
 import type { AppLogger } from '../logger';
+import { sseEvent, startEventStream } from '../sse';
 
 /** The page routes of the UI; each answers with index.html. `/login` is the only public one. */
 export const UI_PAGES = ['/', '/live', '/archive', '/submit', '/containers', '/broker', '/login'] as const;
@@ -86,11 +87,7 @@ export function createUiRouter(options: UiRouterOptions): UiRouter {
 
   if (options.watch) {
     router.get(LIVE_RELOAD_PATH, (request, response) => {
-      response.writeHead(200, {
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-      });
+      startEventStream(response);
       response.write(': dev live reload\n\n');
       reloadClients.add(response);
       options.logger.debug('web ui reload client connected', { clients: reloadClients.size });
@@ -122,7 +119,7 @@ export function createUiRouter(options: UiRouterOptions): UiRouter {
           options.logger.info('web ui built', { dir, first });
           if (!first) {
             for (const client of reloadClients) {
-              client.write('event: reload\ndata: {}\n\n');
+              client.write(sseEvent('reload', {}));
             }
           }
           first = false;
