@@ -165,15 +165,20 @@ publish() {
 
 # the compose function (prod, dev, kdev) whose stack archived and wait_archived look at
 stack=prod
-# archived SERVICE_TAG: how many records OrientDB holds for it (HTTP API, inside the orientdb container;
-# the password is the prod secret file, or the dev container's environment)
-archived() {
+# orient_n SQL: the `n` of a `select ... as n` query (URL-encoded) on the archive (HTTP API, inside the
+# orientdb container; the password is the prod secret file, or the dev container's environment)
+orient_n() {
   local out
   # shellcheck disable=SC2016 # expanded by the container's shell: the password never leaves it
   out=$("$stack" exec -T orientdb sh -c 'curl -fsS -u "root:$(cat /run/secrets/orientdb_root_password 2>/dev/null || printf %s "$ORIENTDB_ROOT_PASSWORD")" "$0"' \
-    "http://127.0.0.1:2480/query/mupets/sql/select%20count(*)%20as%20n%20from%20Message%20where%20service%20%3D%20%27$1%27") ||
+    "http://127.0.0.1:2480/query/mupets/sql/$1") ||
     return 1
   sed -n 's/.*"n": *\([0-9]*\).*/\1/p' <<<"$out" | head -n 1
+}
+
+# archived SERVICE_TAG: how many records OrientDB holds for it
+archived() {
+  orient_n "select%20count(*)%20as%20n%20from%20Message%20where%20service%20%3D%20%27$1%27"
 }
 
 # wait_archived SERVICE_TAG COUNT
@@ -472,6 +477,13 @@ wait_healthy prod 4
 wait_archived "$tag2" $((batches * MESSAGES / 10))
 figure "prod $((batches * MESSAGES / 10)) messages across restart + kill, all archived; last wait (s)" "$(since "$t")"
 if [ "$(archived "$tag1")" != "$MESSAGES" ]; then fail "the first messages changed after the restarts"; fi
+# the per-minute count rows are kept per writer: a restarted archiver must write as the same writers
+# (one per consumer, ARCHIVER_CONCURRENCY=2), not add new ones at every start
+# (images/log-archiver/test/writer-ids.test.ts runs the same query)
+writers=$(orient_n "select%20count(*)%20as%20n%20from%20(select%20distinct(writer)%20from%20MessageCount%20where%20writer%20not%20in%20%5B%27replay%27%2C%20%27retention%27%5D)")
+[ -n "$writers" ] && [ "$writers" -le 2 ] ||
+  fail "the archive's count rows have ${writers:-no} writer ids after a restart and a kill, expected at most 2"
+info "count rows written by $writers writer ids across a restart and a kill"
 submit_event e2e.after-restarts
 wait_record events "$event_id"
 info "the admin's session and API work on across the archiver's restarts"

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ArchiveUnavailableError, type Archive, type ArchiveInput } from '@mupets/archive';
 import type { Broker, Consumer, Delivery, HandlerResult } from '@mupets/broker';
@@ -36,6 +35,12 @@ export interface ArchiverOptions {
   retentionIntervalMs: number;
   /** At start and after each outage, messages this far back are written again (see replay.ts); 0 = never. */
   replayWindowMs: number;
+  /**
+   * The base of this process's archive writer ids, one per consumer (`<writerId>-<k>`): the same
+   * after a restart, so restarts do not add count rows, and never shared by two running archivers
+   * (writer-slot.ts).
+   */
+  writerId: string;
 }
 
 export interface Archiver {
@@ -154,10 +159,9 @@ export async function startArchiver(options: ArchiverOptions): Promise<Archiver>
   for (const channel of options.channels) {
     await replay(channel, 'start');
   }
-  const instance = randomUUID().slice(0, 8);
   const consumers: Consumer[] = options.channels.flatMap((channel) =>
     Array.from({ length: options.concurrency }, (_, k) =>
-      broker.consume(channel, options.group, handlerFor(`${instance}-${k}`), {
+      broker.consume(channel, options.group, handlerFor(`${options.writerId}-${k}`), {
         batchSize: options.batchSize,
         maxBatchBytes: options.maxBatchBytes,
         blockMs: options.maxWaitMs,

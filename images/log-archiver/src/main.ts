@@ -11,6 +11,7 @@ import {
   runService,
 } from '@mupets/cargo';
 import { startArchiver } from './archiver';
+import { claimWriterSlot } from './writer-slot';
 import { loadArchiverConfig } from './config';
 
 void runService(async () => {
@@ -70,6 +71,8 @@ void runService(async () => {
   schemaReady = true;
   logger.info('archive schema ready', { version, database: config.ORIENTDB_DATABASE });
 
+  const slot = await claimWriterSlot(`${config.ORIENTDB_HOST}:${config.ORIENTDB_PORT}/${config.ORIENTDB_DATABASE}`);
+  lifecycle.onShutdown('close', 'writer slot', () => slot.release());
   const archiver = await startArchiver({
     broker,
     archive,
@@ -88,6 +91,7 @@ void runService(async () => {
     retentionMs: config.ARCHIVER_RETENTION_DAYS * 86_400_000,
     retentionIntervalMs: config.ARCHIVER_RETENTION_INTERVAL_MS,
     replayWindowMs: config.ARCHIVER_REPLAY_WINDOW_MS,
+    writerId: slot.writerId,
   });
   lifecycle.onShutdown('intake', 'archiver', () => archiver.stop());
   lifecycle.onShutdown('drain', 'logs', async () => {
