@@ -163,16 +163,21 @@ export async function deleteStored(
 /** Waits until the archive holds exactly `count` records (fails fast if it holds more). */
 export async function waitForStored(orient: OrientTarget, count: number, timeoutMs = 90_000): Promise<string[]> {
   let ids: string[] = [];
-  await waitFor(
-    async () => {
-      ids = await storedIds(orient).catch(() => ids);
-      if (ids.length > count) {
-        throw new Error(`archive holds ${ids.length} records, more than the ${count} published`);
-      }
-      return ids.length === count;
-    },
-    { timeoutMs, intervalMs: 250, what: `${count} archived records (last seen ${ids.length})`, failFast: true },
-  );
+  try {
+    await waitFor(
+      async () => {
+        ids = await storedIds(orient).catch(() => ids);
+        if (ids.length > count) {
+          throw new Error(`archive holds ${ids.length} records, more than the ${count} published`);
+        }
+        return ids.length === count;
+      },
+      { timeoutMs, intervalMs: 250, what: `${count} archived records`, failFast: true },
+    );
+  } catch (error) {
+    // what the archive held at the end, not when the wait began
+    throw new Error(`${(error as Error).message}; last seen ${ids.length}`, { cause: error });
+  }
   return ids;
 }
 
