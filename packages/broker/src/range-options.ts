@@ -14,10 +14,7 @@ export interface ResolvedRange {
 
 /** Checks `range()` options; throws RangeError naming the option and the rule. */
 export function resolveRange(options: RangeOptions = {}): ResolvedRange {
-  const count = options.count ?? DEFAULT_RANGE_COUNT;
-  if (!Number.isInteger(count) || count < 1 || count > MAX_RANGE_COUNT) {
-    throw new RangeError(`range count must be an integer from 1 to ${MAX_RANGE_COUNT}, got ${count}`);
-  }
+  const count = checkedCount('range', options.count ?? DEFAULT_RANGE_COUNT);
   for (const name of ['start', 'end'] as const) {
     const id = options[name];
     if (id !== undefined && !ID_RE.test(id)) {
@@ -30,12 +27,16 @@ export function resolveRange(options: RangeOptions = {}): ResolvedRange {
 /** Checks `replay()` options; throws RangeError naming the option and the rule. */
 export function resolveReplay(options: ReplayOptions): { windowMs: number; count: number } {
   const { windowMs } = options;
-  const count = options.count ?? 500;
   if (!Number.isInteger(windowMs) || windowMs < 0) {
     throw new RangeError(`replay windowMs must be an integer >= 0, got ${windowMs}`);
   }
+  return { windowMs, count: checkedCount('replay', options.count ?? 500) };
+}
+
+/** Entries per read: an integer from 1 to MAX_RANGE_COUNT, or a RangeError naming the call. */
+function checkedCount(call: string, count: number): number {
   if (!Number.isInteger(count) || count < 1 || count > MAX_RANGE_COUNT) {
-    throw new RangeError(`replay count must be an integer from 1 to ${MAX_RANGE_COUNT}, got ${count}`);
+    throw new RangeError(`${call} count must be an integer from 1 to ${MAX_RANGE_COUNT}, got ${count}`);
   }
-  return { windowMs, count };
+  return count;
 }

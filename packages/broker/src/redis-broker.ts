@@ -207,11 +207,46 @@ class RedisBroker implements Broker {
   async range(channel: string, options?: RangeOptions): Promise<StreamEntry[]> {
     assertName('channel', channel);
     const { start, end, count, reverse } = resolveRange(options);
+    return (await this.readEntries(channel, start ?? '-', end ?? '+', count, reverse)).entries;
+  }
+
+  async *replay(channel: string, group: string, options: ReplayOptions): AsyncIterable<StreamEntry[]> {
+    assertName('channel', channel);
+    assertName('group', group);
+    const { windowMs, count } = resolveReplay(options);
+    const last = (await this.stats(channel)).groups.find((g) => g.name === group)?.lastDeliveredId;
+    if (!last || !isStreamId(last) || last === '0-0') {
+      return;
+    }
+    let start = `${Math.max(0, streamIdTime(last) - windowMs)}-0`;
+    for (;;) {
+      const { entries, read, lastId } = await this.readEntries(channel, start, last, count, false);
+      if (entries.length > 0) {
+        yield entries;
+      }
+      if (read < count || lastId === undefined) {
+        return;
+      }
+      start = incrementId(lastId);
+    }
+  }
+
+  /**
+   * XRANGE (or XREVRANGE) of up to `count` entries, parsed; one that is not a valid envelope is
+   * skipped and logged. `read` and `lastId` count what the stream gave, skipped entries included.
+   */
+  private async readEntries(
+    channel: string,
+    start: string,
+    end: string,
+    count: number,
+    reverse: boolean,
+  ): Promise<{ entries: StreamEntry[]; read: number; lastId: string | undefined }> {
     const key = this.keyOf(channel);
     const rows = (
       reverse
-        ? await this.main.xrevrange(key, end ?? '+', start ?? '-', 'COUNT', count)
-        : await this.main.xrange(key, start ?? '-', end ?? '+', 'COUNT', count)
+        ? await this.main.xrevrange(key, end, start, 'COUNT', count)
+        : await this.main.xrange(key, start, end, 'COUNT', count)
     ) as RawEntry[];
     const entries: StreamEntry[] = [];
     for (const row of rows) {
@@ -222,36 +257,7 @@ class RedisBroker implements Broker {
         this.logger.warn('range skipped a malformed entry', { channel, id: parsed.id, error: parsed.error.message });
       }
     }
-    return entries;
-  }
-
-  async *replay(channel: string, group: string, options: ReplayOptions): AsyncIterable<StreamEntry[]> {
-    assertName('channel', channel);
-    assertName('group', group);
-    const { windowMs, count } = resolveReplay(options);
-    const key = this.keyOf(channel);
-    const last = (await this.stats(channel)).groups.find((g) => g.name === group)?.lastDeliveredId;
-    if (!last || !isStreamId(last) || last === '0-0') {
-      return;
-    }
-    let start = `${Math.max(0, streamIdTime(last) - windowMs)}-0`;
-    for (;;) {
-      const rows = (await this.main.xrange(key, start, last, 'COUNT', count)) as RawEntry[];
-      const entries: StreamEntry[] = [];
-      for (const row of rows) {
-        const parsed = parseEntry(row, { key, channel });
-        if (parsed.ok) {
-          entries.push({ id: parsed.id, channel, envelope: parsed.envelope });
-        }
-      }
-      if (entries.length > 0) {
-        yield entries;
-      }
-      if (rows.length < count) {
-        return;
-      }
-      start = incrementId(rows[rows.length - 1]![0]);
-    }
+    return { entries, read: rows.length, lastId: rows[rows.length - 1]?.[0] };
   }
 
   async remove(channel: string, ids: readonly string[]): Promise<number> {
