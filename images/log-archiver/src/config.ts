@@ -7,6 +7,7 @@ import {
   orientDbSettings,
   runtimeSettings,
 } from '@mupets/cargo';
+import { USER_NAME_PATTERN, USER_NAME_RULE, USER_PASSWORD_MIN } from '@mupets/archive';
 import { z } from 'zod';
 
 /** Every setting of the log-archiver, from the environment (secrets also from `*_FILE`). */
@@ -20,11 +21,8 @@ export const configSchema = z
      * A reader user of the archive database, for the admin (which only reads, and so need not log in
      * as root): created at start, its password set again at every start (rotation). Unset: none.
      */
-    ORIENTDB_READER_USER: z
-      .string()
-      .regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'letters, digits and _, starting with a letter')
-      .optional(),
-    ORIENTDB_READER_PASSWORD: z.string().min(12).optional(),
+    ORIENTDB_READER_USER: z.string().regex(USER_NAME_PATTERN, USER_NAME_RULE).optional(),
+    ORIENTDB_READER_PASSWORD: z.string().min(USER_PASSWORD_MIN).optional(),
     ARCHIVER_CHANNELS: envChannels(['logs', 'events']),
     ARCHIVER_GROUP: z.string().min(1).default('log-archiver'),
     /** Messages per read and per OrientDB transaction. */

@@ -12,5 +12,5 @@ export type { ArchiveLogger } from './logger';
 export { FIELD_PATH, FIELD_PATH_RULE, type Bucket, type CountQuery, type SearchPage, type SearchQuery } from './query';
 export { CONTAINER_ID, STREAMS, type ArchivedMessage, type ArchiveInput } from './record';
 export { MIGRATIONS, SCHEMA_VERSION } from './schema';
-export type { ArchiveUser } from './users';
+export { USER_NAME_PATTERN, USER_NAME_RULE, USER_PASSWORD_MIN, type ArchiveUser } from './users';
 export type { RejectedInput, WriteResult } from './writer';

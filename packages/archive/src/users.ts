@@ -10,8 +10,10 @@ export interface ArchiveUser {
   role: 'reader' | 'writer';
 }
 
-const NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
-const MIN_PASSWORD = 12;
+/** The rule of a user name, for the services that take one from their settings. */
+export const USER_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+export const USER_NAME_RULE = 'letters, digits and _, starting with a letter; at most 64';
+export const USER_PASSWORD_MIN = 12;
 
 /**
  * Creates the user, or sets its password and role when it exists (so rotating the password is:
@@ -20,13 +22,11 @@ const MIN_PASSWORD = 12;
  */
 export async function ensureUser(conn: OrientConnection, user: ArchiveUser): Promise<void> {
   // a configuration mistake, not a query: the password itself is never in the message
-  if (!NAME.test(user.name)) {
-    throw new RangeError(
-      `user name must be letters, digits and _, starting with a letter, at most 64; got ${JSON.stringify(user.name)}`,
-    );
+  if (!USER_NAME_PATTERN.test(user.name)) {
+    throw new RangeError(`user name must be ${USER_NAME_RULE}; got ${JSON.stringify(user.name)}`);
   }
-  if (user.password.length < MIN_PASSWORD) {
-    throw new RangeError(`user password must be at least ${MIN_PASSWORD} characters (user ${user.name})`);
+  if (user.password.length < USER_PASSWORD_MIN) {
+    throw new RangeError(`user password must be at least ${USER_PASSWORD_MIN} characters (user ${user.name})`);
   }
   if (user.role !== 'reader' && user.role !== 'writer') {
     throw new RangeError(`user role must be reader or writer; got ${JSON.stringify(user.role)}`);
