@@ -1,4 +1,5 @@
 import { OrientConnection, type OrientConfig } from './connection';
+import { CountBudget } from './count-rows';
 import { silentLogger, type ArchiveLogger } from './logger';
 import { counts, findById, search, type Bucket, type CountQuery, type SearchPage, type SearchQuery } from './query';
 import type { ArchivedMessage, ArchiveInput } from './record';
@@ -40,12 +41,14 @@ export interface Archive {
 export function createArchive(options: ArchiveOptions): Archive {
   const logger = options.logger ?? silentLogger;
   const conn = new OrientConnection(options, logger);
+  // the combinations each writer has counted this minute: the bound on count rows holds across batches
+  const budget = new CountBudget();
   return {
     bootstrap: () => bootstrapSchema(conn, logger),
     ping: async () => {
       await conn.query('SELECT 1 AS ok');
     },
-    write: (batch, writer) => writeBatch(conn, batch, writer),
+    write: (batch, writer = '') => writeBatch(conn, batch, writer, budget),
     search: (query) => search(conn, query),
     counts: (query) => counts(conn, query),
     findById: (channel, id) => findById(conn, channel, id),

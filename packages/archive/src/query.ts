@@ -256,44 +256,106 @@ export async function counts(conn: OrientConnection, input: unknown): Promise<Bu
   if (issues.length > 0) {
     throw new ArchiveQueryError(issues);
   }
-  const params: Record<string, unknown> = { len: BUCKET_CHARS[query.bucket] };
-  let rows: Array<{ b: string; c: number }>;
+  const len = BUCKET_CHARS[query.bucket];
   // the per-minute counts know channel, service, level and type; any other filter counts matches
   const matchesOnly =
     (query.text !== undefined && luceneQuery(query.text) !== undefined) ||
     query.field !== undefined ||
     query.container !== undefined ||
     query.stream !== undefined;
-  if (matchesOnly) {
-    const { where } = whereClauses({ ...query, from: new Date(first), to: new Date(end) }, params);
-    rows = await conn.query(
-      `SELECT tk.left(:len) AS b, count(*) AS c FROM ${MESSAGE_CLASS} WHERE ${where.join(' AND ')} GROUP BY b`,
-      params,
-    );
+  // the per-channel totals answer unless service, level or type narrows the count
+  const totals = query.service === undefined && query.level === undefined && query.type === undefined;
+  const overflowed = matchesOnly || totals ? [] : await overflowedRanges(conn, first, end, query.channel);
+  let rows: Array<{ b: string; c: number }>;
+  if (matchesOnly || overflowed.length > MAX_OVERFLOWED_RANGES) {
+    rows = await countMatches(conn, query, first, end, len);
   } else {
+    const params: Record<string, unknown> = { len, total: totals };
     const where = ['total = :total', 'bucket >= :fromBucket', 'bucket <= :toBucket'];
     params.fromBucket = minuteOf(new Date(first));
     params.toBucket = minuteOf(new Date(end - 1));
-    // the per-channel totals answer unless service, level or type narrows the count
-    params.total = query.service === undefined && query.level === undefined && query.type === undefined;
     for (const field of ['channel', 'service', 'level', 'type'] as const) {
       if (query[field] !== undefined) {
         where.push(`${field} = :${field}`);
         params[field] = query[field];
       }
     }
+    // minutes with combinations past the writers' bound (count-rows.ts): their records are counted
+    overflowed.forEach(([from, to], i) => {
+      where.push(`NOT (bucket >= :of${i} AND bucket <= :ot${i})`);
+      params[`of${i}`] = minuteOf(new Date(from));
+      params[`ot${i}`] = minuteOf(new Date(to - 1));
+    });
     rows = await conn.query(
       `SELECT bucket.left(:len) AS b, sum(n) AS c FROM ${COUNT_CLASS} WHERE ${where.join(' AND ')} GROUP BY b`,
       params,
     );
+    for (const [from, to] of overflowed) {
+      rows.push(...(await countMatches(conn, query, from, to, len)));
+    }
   }
-  const byStart = new Map(rows.map((row) => [row.b, Number(row.c)]));
+  const byStart = new Map<string, number>();
+  for (const row of rows) {
+    byStart.set(row.b, (byStart.get(row.b) ?? 0) + Number(row.c));
+  }
   const buckets: Bucket[] = [];
   for (let start = first; start < end; start += step) {
     const iso = new Date(start).toISOString();
     buckets.push({ start: iso, count: byStart.get(iso.slice(0, BUCKET_CHARS[query.bucket])) ?? 0 });
   }
   return buckets;
+}
+
+/** Counts the records matching the query's filters in [from, to), per bucket. */
+function countMatches(
+  conn: OrientConnection,
+  query: z.output<typeof countSchema>,
+  from: number,
+  to: number,
+  len: number,
+): Promise<Array<{ b: string; c: number }>> {
+  const params: Record<string, unknown> = { len };
+  const { where } = whereClauses({ ...query, from: new Date(from), to: new Date(to) }, params);
+  return conn.query(
+    `SELECT tk.left(:len) AS b, count(*) AS c FROM ${MESSAGE_CLASS} WHERE ${where.join(' AND ')} GROUP BY b`,
+    params,
+  );
+}
+
+/** Past this many separate stretches of overflowed minutes, a filtered count counts records throughout. */
+const MAX_OVERFLOWED_RANGES = 16;
+
+/** The stretches of consecutive minutes in [from, to) that hold an overflow count row, as [start, end) ms. */
+async function overflowedRanges(
+  conn: OrientConnection,
+  from: number,
+  to: number,
+  channel: string | undefined,
+): Promise<Array<[number, number]>> {
+  const params: Record<string, unknown> = {
+    fromBucket: minuteOf(new Date(from)),
+    toBucket: minuteOf(new Date(to - 1)),
+  };
+  const where = ['overflow = true', 'bucket >= :fromBucket', 'bucket <= :toBucket'];
+  if (channel !== undefined) {
+    where.push('channel = :channel');
+    params.channel = channel;
+  }
+  const rows = await conn.query<{ bucket: string }>(
+    `SELECT DISTINCT(bucket) AS bucket FROM ${COUNT_CLASS} WHERE ${where.join(' AND ')}`,
+    params,
+  );
+  const starts = rows.map((row) => Date.parse(`${row.bucket}:00.000Z`)).sort((a, b) => a - b);
+  const ranges: Array<[number, number]> = [];
+  for (const start of starts) {
+    const last = ranges[ranges.length - 1];
+    if (last && last[1] === start) {
+      last[1] = start + 60_000;
+    } else {
+      ranges.push([start, start + 60_000]);
+    }
+  }
+  return ranges;
 }
 
 /** One record by channel and envelope id, or null. */

@@ -1,6 +1,7 @@
 import type { OrientConnection } from './connection';
 import { minuteOf } from './record';
-import { COUNT_CLASS, countKey, MESSAGE_CLASS } from './schema';
+import { CountBudget, CountTally } from './count-rows';
+import { COUNT_CLASS, MESSAGE_CLASS } from './schema';
 
 /**
  * Deletes every record whose `ts` is before `cutoff`, `batchSize` at a time (each batch a short
@@ -37,36 +38,20 @@ async function recountMinute(conn: OrientConnection, minute: string): Promise<vo
       'WHERE tk >= :start AND tk < :end GROUP BY channel, service, level, type',
     { start, end },
   );
+  // the same bound as the writers': the largest combinations keep rows of their own
+  const tally = new CountTally('retention', new CountBudget());
+  for (const group of groups.sort((a, b) => Number(b.n) - Number(a.n))) {
+    tally.add(
+      minute,
+      group.channel,
+      { service: group.service, level: group.level ?? '', type: group.type },
+      Number(group.n),
+    );
+  }
   const params: Record<string, unknown> = { minute };
-  const totals = new Map<string, number>();
-  const inserts = groups.map((group, i) => {
-    totals.set(group.channel, (totals.get(group.channel) ?? 0) + Number(group.n));
-    Object.assign(params, {
-      [`k${i}`]: countKey(minute, group.channel, group.service, group.level ?? '', group.type, 'retention'),
-      [`c${i}`]: group.channel,
-      [`s${i}`]: group.service,
-      [`l${i}`]: group.level ?? '',
-      [`t${i}`]: group.type,
-      [`n${i}`]: Number(group.n),
-    });
-    return (
-      `INSERT INTO ${COUNT_CLASS} SET k = :k${i}, writer = 'retention', total = false, bucket = :minute, ` +
-      `channel = :c${i}, service = :s${i}, level = :l${i}, type = :t${i}, n = :n${i};`
-    );
-  });
-  [...totals].forEach(([channel, n], i) => {
-    Object.assign(params, {
-      [`tk${i}`]: countKey(minute, channel, '', '', '', 'retention', true),
-      [`tc${i}`]: channel,
-      [`tn${i}`]: n,
-    });
-    inserts.push(
-      `INSERT INTO ${COUNT_CLASS} SET k = :tk${i}, writer = 'retention', total = true, bucket = :minute, ` +
-        `channel = :tc${i}, service = '', level = '', type = '', n = :tn${i};`,
-    );
-  });
+  const upserts = tally.statements(params);
   await conn.script(
-    ['BEGIN;', `DELETE FROM ${COUNT_CLASS} WHERE bucket = :minute;`, ...inserts, 'COMMIT;'].join('\n'),
+    ['BEGIN;', `DELETE FROM ${COUNT_CLASS} WHERE bucket = :minute;`, ...upserts, 'COMMIT;'].join('\n'),
     params,
   );
 }

@@ -79,7 +79,7 @@ export const MIGRATIONS: readonly Migration[] = [
         type: 'STRING',
         n: 'LONG',
       }),
-      // k = countKey(bucket, channel, service, level, type): one hash lookup per upsert
+      // k = the row's key (count-rows.ts): one hash lookup per upsert
       `CREATE INDEX ${COUNT_CLASS}.k IF NOT EXISTS ON ${COUNT_CLASS} (k) UNIQUE_HASH_INDEX`,
       `CREATE INDEX ${COUNT_CLASS}.total_bucket IF NOT EXISTS ON ${COUNT_CLASS} (total, bucket) NOTUNIQUE`,
     ],
@@ -97,25 +97,16 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
     convert: (conn, logger) => convertLegacyData(conn, logger, MESSAGE_CLASS),
   },
+  {
+    version: 3,
+    description: 'count rows past the per-minute bound of combinations: an overflow flag, indexed',
+    statements: [
+      ...properties(COUNT_CLASS, { overflow: 'BOOLEAN' }),
+      // a filtered count looks up the minutes that overflowed in its range (count-rows.ts)
+      `CREATE INDEX ${COUNT_CLASS}.overflow_bucket IF NOT EXISTS ON ${COUNT_CLASS} (overflow, bucket) NOTUNIQUE`,
+    ],
+  },
 ];
-
-/**
- * The unique key of a MessageCount row. `writer` keeps concurrent writers (several consumers, several
- * replicas) on rows of their own: two transactions bumping one row would make one of them fail.
- * A count is the sum over writers. `total` rows count a whole channel per minute (no service, level
- * or type), for the unfiltered chart.
- */
-export function countKey(
-  bucket: string,
-  channel: string,
-  service: string,
-  level: string,
-  type: string,
-  writer: string,
-  total = false,
-): string {
-  return JSON.stringify(total ? [bucket, channel, writer] : [bucket, channel, service, level, type, writer]);
-}
 
 function properties(cls: string, props: Record<string, string>): string[] {
   return Object.entries(props).map(([name, type]) => `CREATE PROPERTY ${cls}.${name} IF NOT EXISTS ${type}`);

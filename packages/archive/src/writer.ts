@@ -3,7 +3,8 @@ import type { OrientConnection } from './connection';
 import { ArchiveUnavailableError } from './errors';
 import { minuteOf, toRow, type ArchiveInput, type MessageRow } from './record';
 import { rowProblem } from './record-limits';
-import { COUNT_CLASS, countKey, MESSAGE_CLASS } from './schema';
+import { CountBudget, CountTally } from './count-rows';
+import { MESSAGE_CLASS } from './schema';
 
 export interface RejectedInput {
   readonly input: ArchiveInput;
@@ -18,12 +19,6 @@ export interface WriteResult {
   readonly duplicates: number;
   /** Inputs the archive refuses for good (bad data); everything else of the batch is stored. */
   readonly rejected: readonly RejectedInput[];
-}
-
-interface CountDims {
-  readonly service: string;
-  readonly level: string;
-  readonly type: string;
 }
 
 interface Pending {
@@ -46,7 +41,8 @@ const COMMITTED = 'committed';
 export async function writeBatch(
   conn: OrientConnection,
   inputs: readonly ArchiveInput[],
-  writer = '',
+  writer: string,
+  budget: CountBudget,
 ): Promise<WriteResult> {
   const seen = new Set<string>();
   const pending: Pending[] = [];
@@ -62,7 +58,7 @@ export async function writeBatch(
       pending.push({ input, row });
     }
   }
-  const result = await store(conn, pending, writer);
+  const result = await store(conn, pending, writer, budget);
   return {
     stored: result.stored,
     duplicates: result.duplicates + inputs.length - rejected.length - pending.length,
@@ -70,7 +66,12 @@ export async function writeBatch(
   };
 }
 
-async function store(conn: OrientConnection, items: readonly Pending[], writer: string): Promise<WriteResult> {
+async function store(
+  conn: OrientConnection,
+  items: readonly Pending[],
+  writer: string,
+  budget: CountBudget,
+): Promise<WriteResult> {
   let pending = items;
   let duplicates = 0;
   for (let attempt = 1; ; attempt++) {
@@ -81,6 +82,7 @@ async function store(conn: OrientConnection, items: readonly Pending[], writer: 
       const { script, params } = insertScript(
         pending.map((p) => p.row),
         writer,
+        budget,
       );
       const reply = await conn.script<{ uid?: unknown; value?: unknown }>(script, params);
       if (reply.length === 1 && reply[0]!.value === COMMITTED) {
@@ -96,7 +98,7 @@ async function store(conn: OrientConnection, items: readonly Pending[], writer: 
     } catch (error) {
       const kind = classifyFailure(error);
       if (kind === 'rejected' && pending.length > 1) {
-        return storeOneByOne(conn, pending, duplicates, writer);
+        return storeOneByOne(conn, pending, duplicates, writer, budget);
       } else if (kind === 'rejected') {
         return { stored: 0, duplicates, rejected: [{ input: pending[0]!.input, reason: reasonOf(error) }] };
       } else if ((kind !== 'conflict' && kind !== 'duplicate') || attempt >= MAX_ATTEMPTS) {
@@ -117,11 +119,12 @@ async function storeOneByOne(
   pending: readonly Pending[],
   duplicates: number,
   writer: string,
+  budget: CountBudget,
 ): Promise<WriteResult> {
   let stored = 0;
   const rejected: RejectedInput[] = [];
   for (const item of pending) {
-    const result = await store(conn, [item], writer);
+    const result = await store(conn, [item], writer, budget);
     stored += result.stored;
     duplicates += result.duplicates;
     rejected.push(...result.rejected);
@@ -136,8 +139,9 @@ async function storeOneByOne(
 export function insertScript(
   rows: readonly MessageRow[],
   writer = '',
+  budget = new CountBudget(),
 ): { script: string; params: Record<string, unknown> } {
-  const params: Record<string, unknown> = { uids: rows.map((row) => row.uid), writer };
+  const params: Record<string, unknown> = { uids: rows.map((row) => row.uid) };
   // one INSERT ... CONTENT per row: measured 2-3x faster than one multi-row INSERT ... VALUES,
   // whose thousands of placeholders OrientDB parses slowly
   const inserts = rows.map((row, r) => {
@@ -146,39 +150,11 @@ export function insertScript(
   });
   // per minute: a row per (channel, service, level, type), and a total per channel that the
   // unfiltered chart reads (a day of minutes is 1440 totals instead of every combination)
-  const counts = new Map<string, { bucket: string; channel: string; dims: CountDims | null; n: number }>();
-  const bump = (bucket: string, channel: string, dims: CountDims | null): void => {
-    const key = dims
-      ? countKey(bucket, channel, dims.service, dims.level, dims.type, writer)
-      : countKey(bucket, channel, '', '', '', writer, true);
-    const entry = counts.get(key);
-    if (entry) {
-      entry.n++;
-    } else {
-      counts.set(key, { bucket, channel, dims, n: 1 });
-    }
-  };
+  const tally = new CountTally(writer, budget);
   for (const row of rows) {
-    const bucket = minuteOf(row.ts);
-    bump(bucket, row.channel, { service: row.service, level: row.level ?? '', type: row.type });
-    bump(bucket, row.channel, null);
+    tally.add(minuteOf(row.ts), row.channel, { service: row.service, level: row.level ?? '', type: row.type });
   }
-  const bumps = [...counts.entries()].map(([key, { bucket, channel, dims, n }], i) => {
-    Object.assign(params, {
-      [`k${i}`]: key,
-      [`n${i}`]: n,
-      [`b${i}`]: bucket,
-      [`c${i}`]: channel,
-      [`s${i}`]: dims?.service ?? '',
-      [`l${i}`]: dims?.level ?? '',
-      [`t${i}`]: dims?.type ?? '',
-      [`a${i}`]: dims === null,
-    });
-    return (
-      `UPDATE ${COUNT_CLASS} SET n = ifnull(n, 0) + :n${i}, bucket = :b${i}, channel = :c${i}, ` +
-      `service = :s${i}, level = :l${i}, type = :t${i}, total = :a${i}, writer = :writer UPSERT WHERE k = :k${i};`
-    );
-  });
+  const bumps = tally.statements(params);
   const script = [
     'BEGIN;',
     `LET $existing = SELECT uid FROM ${MESSAGE_CLASS} WHERE uid IN :uids;`,

@@ -1,25 +1,7 @@
-import { OrientDBClient } from 'orientjs';
-import { orientDbServerConfig } from '@mupets/testkit';
 import { ArchiveQueryError, type ArchivedMessage, type ArchiveInput } from '../src';
-import { archivePerFile, input } from './helpers';
+import { archivePerFile, input, rawQuery } from './helpers';
 
 const { archive, database } = archivePerFile(__filename);
-
-/** A query straight on OrientDB, as Studio or its REST API would run it. */
-async function rawQuery<T>(sql: string, params: Record<string, unknown> = {}): Promise<T[]> {
-  const { host, port, username, password } = orientDbServerConfig();
-  const client = await OrientDBClient.connect({ host, port });
-  try {
-    const pool = await client.sessions({ name: database, username, password, pool: { max: 1 } });
-    const session = await pool.acquire();
-    const rows = await session.query<T>(sql, { params }).all();
-    await session.close();
-    await pool.close();
-    return rows;
-  } finally {
-    await client.close();
-  }
-}
 
 const base = Date.UTC(2026, 5, 1, 8, 0, 0);
 const at = (seconds: number): string => new Date(base + seconds * 1000).toISOString();
@@ -96,13 +78,18 @@ describe('data as an embedded document', () => {
 
   it('is stored as a map OrientDB itself can filter on (as in Studio)', async () => {
     const [row] = await rawQuery<{ t: string; s: unknown }>(
+      database,
       'SELECT data.type() AS t, data.status AS s FROM Message WHERE eid = :eid',
       { eid: roundTrip.envelope.id },
     );
     expect(row).toEqual({ t: 'EMBEDDEDMAP', s: 500 });
-    const errors = await rawQuery<{ eid: string }>('SELECT eid FROM Message WHERE data.status = 500 AND tk < :to', {
-      to: at(40),
-    });
+    const errors = await rawQuery<{ eid: string }>(
+      database,
+      'SELECT eid FROM Message WHERE data.status = 500 AND tk < :to',
+      {
+        to: at(40),
+      },
+    );
     expect(errors.map((r) => r.eid).sort()).toEqual(
       containerLines
         .filter((_, i) => i % 5 === 0)
@@ -111,6 +98,7 @@ describe('data as an embedded document', () => {
     );
     // user keys that would have been taken for record attributes are stored escaped
     const [escaped] = await rawQuery<{ c: unknown; inner: unknown }>(
+      database,
       'SELECT data.`~@class` AS c, data.inner.`~@rid` AS inner FROM Message WHERE eid = :eid',
       { eid: roundTrip.envelope.id },
     );

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { OrientDBClient } from 'orientjs';
 import type { Envelope, Level } from '@mupets/broker';
 import { orientDbServerConfig, testDatabase } from '@mupets/testkit';
 import { createArchive, type Archive, type ArchiveInput } from '../src';
@@ -46,4 +47,22 @@ export function input(i: number, overrides: Partial<Envelope> = {}, channel = 'l
   };
   brokerSeq++;
   return { brokerId: `${1_790_000_000_000 + brokerSeq}-0`, channel, envelope };
+}
+
+/** A statement run straight on OrientDB, as Studio or its REST API would run it (not the code under test). */
+export async function rawQuery<T>(database: string, sql: string, params: Record<string, unknown> = {}): Promise<T[]> {
+  const { host, port, username, password } = orientDbServerConfig();
+  const client = await OrientDBClient.connect({ host, port });
+  try {
+    const pool = await client.sessions({ name: database, username, password, pool: { max: 1 } });
+    const session = await pool.acquire();
+    try {
+      return await session.command<T>(sql, { params }).all();
+    } finally {
+      await session.close();
+      await pool.close();
+    }
+  } finally {
+    await client.close();
+  }
 }

@@ -1,23 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { OrientDBClient } from 'orientjs';
-import { orientDbServerConfig } from '@mupets/testkit';
-import { archivePerFile, input } from './helpers';
+import { archivePerFile, input, rawQuery } from './helpers';
 
 const { archive, database } = archivePerFile(__filename);
-
-async function rawCommand(sql: string): Promise<void> {
-  const { host, port, username, password } = orientDbServerConfig();
-  const client = await OrientDBClient.connect({ host, port });
-  try {
-    const pool = await client.sessions({ name: database, username, password, pool: { max: 1 } });
-    const session = await pool.acquire();
-    await session.command(sql).all();
-    await session.close();
-    await pool.close();
-  } finally {
-    await client.close();
-  }
-}
 
 describe('archive writer', () => {
   it('stores a batch with every field mapped, and reads it back whole', async () => {
@@ -119,7 +103,7 @@ describe('archive writer', () => {
 
   it('when OrientDB itself refuses a record, stores the others and reports its reason', async () => {
     // a rule the writer does not know of, added to this file's database only
-    await rawCommand(`ALTER PROPERTY Message.host REGEXP "[a-z0-9.-]+"`);
+    await rawQuery(database, `ALTER PROPERTY Message.host REGEXP "[a-z0-9.-]+"`);
     try {
       const batch = Array.from({ length: 12 }, (_, i) => input(450 + i));
       batch[5] = input(455, { source: { service: 'api', host: 'Bad Host!' } });
@@ -136,7 +120,7 @@ describe('archive writer', () => {
           .sort(),
       );
     } finally {
-      await rawCommand('ALTER PROPERTY Message.host REGEXP null');
+      await rawQuery(database, 'ALTER PROPERTY Message.host REGEXP null');
     }
   });
 
