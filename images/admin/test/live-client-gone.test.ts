@@ -3,11 +3,12 @@
 // the test Redis; only its `range` waits for the test's go, so the client can leave exactly then.
 import { request as httpRequest } from 'node:http';
 import express from 'express';
-import type { Broker, Tail } from '@mupets/broker';
+import type { Broker } from '@mupets/broker';
 import { waitFor } from '@mupets/testkit';
 import { createLiveRouter } from '../src/routes/live.router';
 import { LiveStreams } from '../src/live-streams';
 import { silentLogger } from './browser/silent-logger';
+import { countTails } from './counting-tails';
 import { startTestAdmin, type TestAdmin } from './helpers';
 
 let admin: TestAdmin;
@@ -26,8 +27,8 @@ test('a client gone during the start-position read: no tail is left open, no str
   const gate = new Promise<void>((resolve) => (release = resolve));
   let rangeCalled = false;
   let handlerResumed = false;
-  const tails = new Set<Tail>();
-  let tailsOpened = 0;
+  const counted = countTails(real);
+  const tails = counted.open;
   const broker: Pick<Broker, 'tail' | 'range'> = {
     range: async (channel, options) => {
       rangeCalled = true;
@@ -37,17 +38,7 @@ test('a client gone during the start-position read: no tail is left open, no str
       setImmediate(() => (handlerResumed = true));
       return entries;
     },
-    tail: (channel, options) => {
-      const tail = real.tail(channel, options);
-      tailsOpened++;
-      tails.add(tail);
-      const close = tail.close.bind(tail);
-      tail.close = async () => {
-        tails.delete(tail);
-        await close();
-      };
-      return tail;
-    },
+    tail: counted.tail,
   };
   const streams = new LiveStreams();
   const app = express();
@@ -77,7 +68,8 @@ test('a client gone during the start-position read: no tail is left open, no str
       what: 'no tail and no stream left open',
     });
     expect({ open: tails.size, streams: streams.size }).toEqual({ open: 0, streams: 0 });
-    expect(tailsOpened).toBe(0);
+    // the channel's shared tail, opened with the start position, closed again with its only follower
+    expect(counted.opened()).toBe(1);
   } finally {
     release();
     await streams.closeAll();

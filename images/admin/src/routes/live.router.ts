@@ -8,6 +8,7 @@ import { identifier, level } from '../input-schemas';
 import type { LiveStreams } from '../live-streams';
 import type { AppLogger } from '../logger';
 import { formatCursor, parseCursor, type LiveCursor } from './live-cursor';
+import { LiveHub, type HubMembership } from './live-hub';
 import { SSE_KEEP_ALIVE, sseEvent, startEventStream } from '../sse';
 
 export interface LiveOptions {
@@ -17,6 +18,8 @@ export interface LiveOptions {
   streams: LiveStreams;
   /** Time between keep-alive comments. */
   heartbeatMs: number;
+  /** Entries queued for one client's socket before it stops sharing its channels' tails. */
+  maxPending?: number;
   logger: AppLogger;
 }
 
@@ -61,6 +64,7 @@ function filterOf(query: z.output<typeof liveQuery>): LiveFilter | undefined {
  */
 export function createLiveRouter(options: LiveOptions): Router {
   const router = express.Router();
+  const hub = new LiveHub(options.broker, options.logger);
   router.get('/', async (request, response) => {
     // before any await: a client that leaves while the start position is read must not get a
     // stream (its tails would never be closed: 'close' has fired already)
@@ -69,29 +73,25 @@ export function createLiveRouter(options: LiveOptions): Router {
     const query = parseInput(liveQuery, request.query, 'query');
     const channels = selectChannels(query.channels, options.channels);
     const cursor = startCursor(request, query.from);
+    const session = sessionOf(response);
+    const live = new LiveStream(options, hub, channels, request, response, filterOf(query), session);
     // a channel the cursor does not name starts at its newest entry, resolved now: the cursor sent
     // to the client is then concrete, and entries added while it reconnects are not lost
-    const start: LiveCursor = new Map();
-    await Promise.all(
-      channels.map(async (channel) => {
-        const given = cursor?.get(channel);
-        if (given !== undefined) {
-          start.set(channel, given);
-          return;
-        }
-        const [newest] = await options.broker.range(channel, { reverse: true, count: 1 });
-        start.set(channel, newest?.id ?? '0');
-      }),
-    );
+    try {
+      await Promise.all(channels.map((channel) => live.follow(channel, cursor?.get(channel))));
+    } catch (error) {
+      live.abandon();
+      throw error;
+    }
     if (gone) {
+      live.abandon();
       return;
     }
-    const session = sessionOf(response);
     if (!options.streams.hasRoomFor(session?.id)) {
+      live.abandon();
       throw new HttpError(429, 'too_many_streams', 'too many live streams open; close one and retry');
     }
-    const position: LiveCursor = new Map(channels.map((channel) => [channel, start.get(channel)!]));
-    openStream(options, request, response, position, filterOf(query), session);
+    live.start();
   });
   return router;
 }
@@ -122,111 +122,192 @@ function startCursor(request: Request, from: string | undefined): LiveCursor | u
   return cursor;
 }
 
-function openStream(
-  options: LiveOptions,
-  request: Request,
-  response: Response,
-  position: LiveCursor,
-  filter: LiveFilter | undefined,
-  session: Session | undefined,
-): void {
-  const { logger } = options;
-  startEventStream(response);
-  request.socket.setNoDelay(true);
+/** The default of `maxPending`. */
+const MAX_PENDING = 20 * MAX_BATCH;
 
-  const tails: Tail[] = [];
-  let pending: StreamEntry[] = [];
-  let flushTimer: NodeJS.Immediate | undefined;
-  let closed = false;
-  const waiters: Array<() => void> = [];
+/**
+ * One client's stream. Each channel is followed through the hub's shared tail when it can be (see
+ * live-hub.ts), else, or once the client falls MAX_PENDING entries behind, with a tail of its own
+ * that waits for the socket.
+ */
+class LiveStream {
+  /** Each channel's last id written to the client. */
+  private position: LiveCursor = new Map();
+  private readonly memberships = new Map<string, HubMembership>();
+  private readonly privateFrom = new Map<string, string>();
+  private readonly tails: Tail[] = [];
+  private pending: StreamEntry[] = [];
+  private flushTimer: NodeJS.Immediate | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private started = false;
+  private closed = false;
+  private readonly waiters: Array<() => void> = [];
+  private readonly handle = { close: () => this.close() };
 
-  const stream = {
-    close: async (): Promise<void> => {
-      if (!closed) {
-        response.end();
+  constructor(
+    private readonly options: LiveOptions,
+    private readonly hub: LiveHub,
+    private readonly channels: readonly string[],
+    private readonly request: Request,
+    private readonly response: Response,
+    private readonly filter: LiveFilter | undefined,
+    private readonly session: Session | undefined,
+  ) {}
+
+  /** Follows `channel` after `fromId` (undefined: after its newest entry). */
+  async follow(channel: string, fromId: string | undefined): Promise<void> {
+    const membership = await this.hub.join(channel, fromId, {
+      entry: (entry) => this.queue(entry),
+      failed: (error) => this.failed(channel, error),
+    });
+    if (membership) {
+      this.memberships.set(channel, membership);
+    } else {
+      this.privateFrom.set(channel, fromId!);
+    }
+    this.position.set(channel, membership?.fromId ?? fromId!);
+  }
+
+  /** The client is gone or refused before the stream started: let go of what follow() took. */
+  abandon(): void {
+    this.closed = true;
+    this.memberships.forEach((membership) => membership.leave());
+    this.memberships.clear();
+  }
+
+  start(): void {
+    if (!this.options.streams.add(this.handle, this.session?.id)) {
+      this.abandon();
+      this.response.end();
+      return;
+    }
+    startEventStream(this.response);
+    this.request.socket.setNoDelay(true);
+    this.response.on('close', () => void this.shutdown());
+    this.response.on('drain', () => {
+      this.schedule();
+      this.wake();
+    });
+    this.heartbeat = setInterval(() => {
+      // the stream itself is no use of the session: it ends when the session has (logout ends it at once)
+      if (this.session && this.session.expiresAt <= Date.now()) {
+        void this.close();
+        return;
       }
-      await shutdown();
-    },
-  };
-
-  async function shutdown(): Promise<void> {
-    if (closed) {
-      return;
-    }
-    closed = true;
-    clearInterval(heartbeat);
-    if (flushTimer) {
-      clearImmediate(flushTimer);
-    }
-    waiters.splice(0).forEach((wake) => wake());
-    options.streams.delete(stream);
-    await Promise.all(tails.map((tail) => tail.close().catch(() => undefined)));
+      this.response.write(SSE_KEEP_ALIVE);
+    }, this.options.heartbeatMs);
+    // the cursor the client starts from, in the order the channels were asked for; entries the
+    // shared tails queued already (recent ones after a reconnect's cursor) come right after it
+    this.position = new Map(this.channels.map((channel) => [channel, this.position.get(channel)!]));
+    this.response.write(sseEvent('ready', { channels: this.channels }, formatCursor(this.position)));
+    this.started = true;
+    this.privateFrom.forEach((fromId, channel) => this.followPrivately(channel, fromId));
+    this.privateFrom.clear();
+    this.schedule();
   }
 
-  if (!options.streams.add(stream, session?.id)) {
-    response.end();
-    return;
+  private async close(): Promise<void> {
+    if (!this.closed) {
+      this.response.end();
+    }
+    await this.shutdown();
   }
-  response.on('close', () => void shutdown());
-  response.on('drain', () => waiters.splice(0).forEach((wake) => wake()));
 
-  const heartbeat = setInterval(() => {
-    // the stream itself is no use of the session: it ends when the session has (logout ends it at once)
-    if (session && session.expiresAt <= Date.now()) {
-      void stream.close();
+  private async shutdown(): Promise<void> {
+    if (this.closed) {
       return;
     }
-    response.write(SSE_KEEP_ALIVE);
-  }, options.heartbeatMs);
+    this.closed = true;
+    clearInterval(this.heartbeat);
+    if (this.flushTimer) {
+      clearImmediate(this.flushTimer);
+    }
+    this.wake();
+    this.options.streams.delete(this.handle);
+    this.memberships.forEach((membership) => membership.leave());
+    this.memberships.clear();
+    await Promise.all(this.tails.map((tail) => tail.close().catch(() => undefined)));
+  }
 
-  response.write(sseEvent('ready', { channels: [...position.keys()] }, formatCursor(position)));
+  private queue(entry: StreamEntry): void {
+    this.pending.push(entry);
+    const membership = this.memberships.get(entry.channel);
+    if (membership && this.pending.length > (this.options.maxPending ?? MAX_PENDING)) {
+      // too slow for the shared tail: it goes on alone, right after what it has queued
+      membership.leave();
+      this.memberships.delete(entry.channel);
+      if (this.started) {
+        this.followPrivately(entry.channel, entry.id);
+      } else {
+        this.privateFrom.set(entry.channel, entry.id);
+      }
+    }
+    this.schedule();
+  }
 
-  function flush(): void {
-    flushTimer = undefined;
-    while (pending.length > 0 && !closed) {
-      const batch = pending.slice(0, MAX_BATCH);
-      pending = pending.slice(batch.length);
+  private failed(channel: string, error: unknown): void {
+    this.memberships.delete(channel);
+    if (!this.closed) {
+      this.options.logger.warn('live tail failed; closing the stream', { channel, error });
+      void this.close();
+    }
+  }
+
+  private schedule(): void {
+    if (this.started && !this.closed) {
+      this.flushTimer ??= setImmediate(() => this.flush());
+    }
+  }
+
+  private wake(): void {
+    this.waiters.splice(0).forEach((resume) => resume());
+  }
+
+  private flush(): void {
+    this.flushTimer = undefined;
+    // a socket that cannot take more keeps the rest queued: a client that stays behind long enough
+    // leaves the shared tails (queue())
+    while (this.pending.length > 0 && !this.closed && !this.response.writableNeedDrain) {
+      const batch = this.pending.slice(0, MAX_BATCH);
+      this.pending = this.pending.slice(batch.length);
       for (const entry of batch) {
-        position.set(entry.channel, entry.id);
+        this.position.set(entry.channel, entry.id);
       }
-      const shown = filter ? batch.filter((entry) => filter(entry.envelope)) : batch;
+      const shown = this.filter ? batch.filter((entry) => this.filter!(entry.envelope)) : batch;
       if (shown.length === 0) {
         continue;
       }
       const data = shown.map(({ channel, id, envelope }) => ({ channel, id, envelope }));
-      response.write(sseEvent('entries', data, formatCursor(position)));
+      this.response.write(sseEvent('entries', data, formatCursor(this.position)));
     }
-    if (!response.writableNeedDrain) {
-      waiters.splice(0).forEach((wake) => wake());
+    if (!this.response.writableNeedDrain) {
+      this.wake();
     }
   }
 
   /** Resolves once the entries read so far are written and the socket can take more. */
-  function room(): Promise<void> {
-    if (closed || (pending.length < MAX_BATCH && !response.writableNeedDrain)) {
+  private room(): Promise<void> {
+    if (this.closed || (this.pending.length < MAX_BATCH && !this.response.writableNeedDrain)) {
       return Promise.resolve();
     }
-    return new Promise((resolve) => waiters.push(resolve));
+    return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  for (const [channel, fromId] of position) {
-    const tail = options.broker.tail(channel, { fromId, blockMs: 5000 });
-    tails.push(tail);
+  private followPrivately(channel: string, fromId: string): void {
+    const tail = this.options.broker.tail(channel, { fromId, blockMs: 5000 });
+    this.tails.push(tail);
     void (async () => {
       try {
         for await (const entry of tail) {
-          if (closed) {
+          if (this.closed) {
             break;
           }
-          pending.push(entry);
-          flushTimer ??= setImmediate(flush);
-          await room();
+          this.pending.push(entry);
+          this.schedule();
+          await this.room();
         }
       } catch (error) {
-        if (!closed) {
-          logger.warn('live tail failed; closing the stream', { channel, error });
-          await stream.close();
-        }
+        this.failed(channel, error);
       }
     })();
   }
