@@ -18,6 +18,7 @@ import { decodeDeliveryState } from './kafka-delivery-state';
 import { groupStatsOf, lengthCuts, trimPlan, type GroupOffsets, type PartitionBounds } from './kafka-offsets';
 import { KafkaPublisher, type OutgoingMessage } from './kafka-publisher';
 import { readKafkaRange, readKafkaReplay, type KafkaRangeContext } from './kafka-range';
+import { positiveInteger, publishQueueOptions } from './publish-queue';
 import { openKafkaTail } from './kafka-tail';
 import { resolveRange, resolveReplay } from './range-options';
 import { type BrokerLogger, silentLogger } from './logger';
@@ -100,19 +101,6 @@ export function parseKafkaBrokers(brokers: string | readonly string[]): string[]
   return list;
 }
 
-function positiveInteger(
-  name: string,
-  value: number | undefined,
-  fallback: number,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
-  const resolved = value ?? fallback;
-  if (!Number.isInteger(resolved) || resolved < 1 || resolved > max) {
-    throw new RangeError(`${name} must be an integer from 1 to ${max}, got ${resolved}`);
-  }
-  return resolved;
-}
-
 class KafkaBroker implements Broker {
   private readonly settings: KafkaSettings;
   private readonly admin: Admin;
@@ -147,6 +135,8 @@ class KafkaBroker implements Broker {
       6000,
       MAX_SESSION_TIMEOUT_MS,
     );
+    const publishOptions = publishQueueOptions(options, 5000);
+    const partitions = positiveInteger('partitions', options.partitions, 1);
     this.settings = {
       clientId: options.clientId ?? `mupets-${hostname()}`,
       bootstrapBrokers: parseKafkaBrokers(options.brokers),
@@ -155,19 +145,12 @@ class KafkaBroker implements Broker {
     this.admin = new Admin(baseClientOptions(this.settings, 'admin'));
     this.adminWatch = watchClient(this.admin, 'admin', this.settings);
     this.topics = new TopicRegistry(this.admin, {
-      partitions: positiveInteger('partitions', options.partitions, 1),
+      partitions,
       replicationFactor: options.replicationFactor ?? -1,
     });
     this.publisher = new KafkaPublisher(
       { createProducer: () => this.createProducer(), topics: this.topics, logger },
-      {
-        maxBuffered: positiveInteger('maxBufferedMessages', options.maxBufferedMessages, 10_000),
-        timeoutMs: positiveInteger('publishTimeoutMs', options.publishTimeoutMs, 30_000),
-        onFull: options.onBufferFull ?? 'reject',
-        batchSize: positiveInteger('publishBatchSize', options.publishBatchSize, 5000),
-        maxBatchBytes: MAX_REQUEST_BYTES,
-        maxInFlight: 4,
-      },
+      { ...publishOptions, maxBatchBytes: MAX_REQUEST_BYTES, maxInFlight: 4 },
     );
   }
 

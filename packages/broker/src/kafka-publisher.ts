@@ -1,16 +1,10 @@
 import { murmur2, type Producer, type ProduceResult } from '@platformatic/kafka';
-import { BrokerBackpressureError, BrokerClosedError, BrokerUnavailableError } from './errors';
 import { kafkaErrorIs, type TopicRegistry } from './kafka-client';
 import { kafkaId } from './kafka-id';
 import type { BrokerLogger } from './logger';
+import { confirm, fail, PublishQueue, type BuildQueued, type PublishQueueOptions, type Queued } from './publish-queue';
 
-export interface KafkaPublisherOptions {
-  /** Messages accepted but not yet confirmed (queued + in flight). */
-  maxBuffered: number;
-  /** How long a message may wait for Kafka before its publish is rejected. */
-  timeoutMs: number;
-  /** When the buffer is full: reject at once, or wait for room (up to `timeoutMs`). */
-  onFull: 'reject' | 'wait';
+export interface KafkaPublisherOptions extends PublishQueueOptions {
   /** Messages per produce request. */
   batchSize: number;
   /** Bytes per produce request, kept under the broker's 1 MiB record-batch limit (`message.max.bytes`). */
@@ -26,21 +20,7 @@ export interface OutgoingMessage {
   readonly value: Buffer;
 }
 
-interface Pending extends OutgoingMessage {
-  readonly seq: number;
-  readonly deadline: number;
-  /** Resolved or rejected: nothing more may happen to its caller's promise. */
-  done: boolean;
-  readonly resolve: (id: string) => void;
-  readonly reject: (error: Error) => void;
-}
-
-interface Waiter {
-  readonly count: number;
-  readonly deadline: number;
-  readonly resolve: () => void;
-  readonly reject: (error: Error) => void;
-}
+interface Pending extends OutgoingMessage, Queued {}
 
 interface Attempt {
   readonly batch: Pending[];
@@ -75,24 +55,16 @@ function isPermanent(error: unknown): boolean {
   return (error as { code?: unknown })?.code === 'PLT_KFK_USER' || PERMANENT.some((id) => kafkaErrorIs(error, id));
 }
 
-/** A queued message (built field by field: an object spread per message costs, publishing is hot). */
-function pending(
-  message: OutgoingMessage,
-  seq: number,
-  deadline: number,
-  resolve: (id: string) => void,
-  reject: (error: Error) => void,
-): Pending {
-  return { topic: message.topic, key: message.key, value: message.value, seq, deadline, done: false, resolve, reject };
-}
-
-/** Rejects a message's publish unless it was settled already. */
-function fail(item: Pending, error: Error): void {
-  if (!item.done) {
-    item.done = true;
-    item.reject(error);
-  }
-}
+const pending: BuildQueued<OutgoingMessage, Pending> = (message, seq, deadline, resolve, reject) => ({
+  topic: message.topic,
+  key: message.key,
+  value: message.value,
+  seq,
+  deadline,
+  done: false,
+  resolve,
+  reject,
+});
 
 /**
  * Closes a client without waiting for what it still sends or resends (that request is abandoned);
@@ -120,25 +92,12 @@ export function partitionFor(key: Buffer, partitions: number): number {
  * never reused for other messages; a message whose first send was in fact stored may then be stored
  * twice, never zero times (`envelope.id` is the idempotency key).
  */
-export class KafkaPublisher {
-  private queue: Pending[] = [];
-  private head = 0;
-  private reserved = 0;
-  private seq = 0;
-  private scheduled = false;
-  private closed = false;
+export class KafkaPublisher extends PublishQueue<Pending, KafkaPublisherOptions> {
   private readonly attempts = new Set<Attempt>();
   private producer: Producer | undefined;
-  private readonly waiters: Waiter[] = [];
   private readonly holds = new Set<Promise<unknown>>();
-  private sweepTimer: NodeJS.Timeout | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private failedSends = 0;
-  private idleResolvers: Array<() => void> = [];
   /** Request size cap; halved when Kafka refuses a request as too large (a topic with a lower limit). */
   private maxBatchBytes: number;
-  private expiredSinceLog = 0;
-  private lastExpiryLogAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly deps: {
@@ -146,81 +105,23 @@ export class KafkaPublisher {
       readonly topics: TopicRegistry;
       readonly logger: BrokerLogger;
     },
-    private readonly options: KafkaPublisherOptions,
+    options: KafkaPublisherOptions,
   ) {
+    super('Kafka', options, deps.logger);
     this.maxBatchBytes = options.maxBatchBytes;
-  }
-
-  /** Queued plus in flight. */
-  get buffered(): number {
-    let live = 0;
-    for (const attempt of this.attempts) {
-      live += attempt.live;
-    }
-    return this.queue.length - this.head + live + this.reserved;
   }
 
   /** Queues messages; resolves with their ids once Kafka stored every one of them. */
   publish(messages: readonly OutgoingMessage[]): Promise<string[]> {
-    const refused = this.refuse(messages.length);
-    if (refused) {
-      return refused.then(() => this.publish(messages));
-    }
-    if (messages.length === 0) {
-      return Promise.resolve([]);
-    }
-    return new Promise<string[]>((resolve, reject) => {
-      const ids = new Array<string>(messages.length);
-      let left = messages.length;
-      let failed = false;
-      const fail = (error: Error): void => {
-        if (!failed) {
-          failed = true;
-          reject(error);
-        }
-      };
-      const deadline = performance.now() + this.options.timeoutMs;
-      messages.forEach((message, i) => {
-        const done = (id: string): void => {
-          ids[i] = id;
-          if (--left === 0 && !failed) {
-            resolve(ids);
-          }
-        };
-        this.queue.push(pending(message, this.seq++, deadline, done, fail));
-      });
-      this.schedule();
-    });
+    return this.enqueue(messages, pending);
   }
 
   /**
-   * One message: no array, no extra promise. `internal` (dead letters of a stopping consumer) is
-   * accepted after `stopIntake()`, and never refused for back-pressure.
+   * One message. `internal` (dead letters of a stopping consumer) is accepted after `stopIntake()`,
+   * and never refused for back-pressure.
    */
   publishOne(message: OutgoingMessage, internal = false): Promise<string> {
-    const refused = internal ? undefined : this.refuse(1);
-    if (refused) {
-      return refused.then(() => this.publishOne(message));
-    }
-    return new Promise<string>((resolve, reject) => {
-      const deadline = performance.now() + this.options.timeoutMs;
-      this.queue.push(pending(message, this.seq++, deadline, resolve, reject));
-      this.schedule();
-    });
-  }
-
-  /** Resolves when nothing is queued or in flight, or after `timeoutMs`; returns whether it got there. */
-  async drain(timeoutMs: number): Promise<boolean> {
-    if (this.buffered === 0) {
-      return true;
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const drained = await Promise.race([
-      new Promise<boolean>((resolve) => this.idleResolvers.push(() => resolve(true))),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
-    ]);
-    clearTimeout(timer);
-    return drained;
+    return this.enqueueOne(message, pending, internal);
   }
 
   /**
@@ -236,14 +137,6 @@ export class KafkaPublisher {
     until.then(release, release);
   }
 
-  /** Refuses new messages; what is buffered still gets its chance until its deadline. */
-  stopIntake(): void {
-    this.closed = true;
-    for (const waiter of this.waiters.splice(0)) {
-      waiter.reject(new BrokerClosedError());
-    }
-  }
-
   /** Rejects everything queued and in flight, and drops the producer (the end of `close()`). */
   async abort(error: Error): Promise<void> {
     const attempts = [...this.attempts];
@@ -253,59 +146,19 @@ export class KafkaPublisher {
       attempt.live = 0;
       attempt.batch.forEach((item) => fail(item, error));
     }
-    const queued = this.queue.slice(this.head);
-    this.queue = [];
-    this.head = 0;
-    queued.forEach((item) => fail(item, error));
-    for (const waiter of this.waiters.splice(0)) {
-      waiter.reject(error);
-    }
-    clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
-    this.stopSweep();
-    this.settleIdle();
+    this.rejectQueued(error);
     await this.dropProducer();
   }
 
-  private refuse(count: number): Promise<void> | undefined {
-    if (this.closed) {
-      return Promise.reject(new BrokerClosedError());
+  protected inFlight(): number {
+    let live = 0;
+    for (const attempt of this.attempts) {
+      live += attempt.live;
     }
-    if (count > this.options.maxBuffered) {
-      return Promise.reject(
-        new BrokerBackpressureError(
-          `a batch of ${count} messages can never fit the publish buffer of ${this.options.maxBuffered}; split it`,
-        ),
-      );
-    }
-    if (this.buffered + count <= this.options.maxBuffered) {
-      return undefined;
-    }
-    if (this.options.onFull === 'reject') {
-      return Promise.reject(
-        new BrokerBackpressureError(
-          `publish buffer full (${this.buffered}/${this.options.maxBuffered} messages waiting for Kafka)`,
-        ),
-      );
-    }
-    return this.waitForRoom(count).then(() => {
-      this.reserved -= count;
-    });
+    return live;
   }
 
-  private schedule(): void {
-    if (this.scheduled) {
-      return;
-    }
-    this.scheduled = true;
-    // setImmediate, not a microtask: every publish() of the current tick joins the same request
-    setImmediate(() => {
-      this.scheduled = false;
-      this.pump();
-    });
-  }
-
-  private pump(): void {
+  protected pump(): void {
     while (
       this.attempts.size < this.options.maxInFlight &&
       !this.retryTimer &&
@@ -323,17 +176,13 @@ export class KafkaPublisher {
         bytes += size;
         end++;
       }
-      const batch = this.queue.slice(this.head, end);
-      this.head = end;
-      this.compact();
-      void this.send(batch);
+      void this.send(this.take(end));
     }
   }
 
   private async send(batch: Pending[]): Promise<void> {
     const attempt: Attempt = { batch, live: batch.length };
     this.attempts.add(attempt);
-    this.startSweep();
     this.armExpiry(attempt);
     try {
       const partitions = await this.partitionsOf(batch);
@@ -349,7 +198,7 @@ export class KafkaPublisher {
       });
       if (this.attempts.has(attempt)) {
         this.settle(batch, partitions, result);
-        this.failedSends = 0;
+        this.sendSucceeded();
       }
     } catch (error) {
       if (this.attempts.has(attempt)) {
@@ -423,10 +272,7 @@ export class KafkaPublisher {
         continue;
       }
       offsets![partition] = offset + 1n;
-      if (!item.done) {
-        item.done = true;
-        item.resolve(kafkaId(partition, offset));
-      }
+      confirm(item, kafkaId(partition, offset));
     }
   }
 
@@ -465,126 +311,11 @@ export class KafkaPublisher {
     this.settleIdle();
   }
 
-  /** Retries after a pause that grows with each failure in a row (never in the same turn). */
-  private retryLater(): void {
-    if (this.retryTimer) {
-      return;
-    }
-    const delay = Math.min(1000, 10 * 2 ** Math.min(this.failedSends++, 7));
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      this.pump();
-    }, delay);
-  }
-
   private async dropProducer(): Promise<void> {
     const producer = this.producer;
     this.producer = undefined;
     if (producer) {
       await closeForcibly(producer);
-    }
-  }
-
-  private settleIdle(): void {
-    if (this.buffered === 0) {
-      this.stopSweep();
-      for (const resolve of this.idleResolvers.splice(0)) {
-        resolve();
-      }
-    }
-  }
-
-  /** Puts messages back at the front, keeping publish order among everything queued. */
-  private requeue(items: Pending[]): void {
-    if (items.length === 0) {
-      return;
-    }
-    const merged = items.concat(this.queue.slice(this.head));
-    merged.sort((a, b) => a.seq - b.seq);
-    this.queue = merged;
-    this.head = 0;
-  }
-
-  private startSweep(): void {
-    if (!this.sweepTimer) {
-      this.sweepTimer = setInterval(() => this.rejectExpired(), Math.min(250, this.options.timeoutMs));
-      this.sweepTimer.unref();
-    }
-  }
-
-  private stopSweep(): void {
-    clearInterval(this.sweepTimer);
-    this.sweepTimer = undefined;
-  }
-
-  /** Rejects queued messages (each request in flight has its own timer) whose deadline passed. */
-  private rejectExpired(): void {
-    const now = performance.now();
-    const keep: Pending[] = [];
-    const expired: Pending[] = [];
-    for (let i = this.head; i < this.queue.length; i++) {
-      const item = this.queue[i]!;
-      (item.deadline <= now ? expired : keep).push(item);
-    }
-    if (expired.length > 0) {
-      this.queue = keep;
-      this.head = 0;
-      this.expire(expired, now);
-      this.releaseWaiters();
-      this.settleIdle();
-    }
-    for (let i = this.waiters.length - 1; i >= 0; i--) {
-      const waiter = this.waiters[i]!;
-      if (waiter.deadline <= now) {
-        this.waiters.splice(i, 1);
-        waiter.reject(
-          new BrokerBackpressureError(`publish buffer stayed full for ${this.options.timeoutMs} ms; nothing stored`),
-        );
-      }
-    }
-  }
-
-  private expire(items: readonly Pending[], now: number): void {
-    if (items.length === 0) {
-      return;
-    }
-    const error = new BrokerUnavailableError(
-      `Kafka unavailable for ${this.options.timeoutMs} ms: message not stored (or not confirmed)`,
-    );
-    items.forEach((item) => fail(item, error));
-    this.expiredSinceLog += items.length;
-    // once per few seconds: an outage must not flood the logs
-    if (now - this.lastExpiryLogAt >= 5000) {
-      this.deps.logger.warn('publish timed out waiting for kafka', {
-        rejected: this.expiredSinceLog,
-        timeoutMs: this.options.timeoutMs,
-      });
-      this.expiredSinceLog = 0;
-      this.lastExpiryLogAt = now;
-    }
-  }
-
-  private waitForRoom(count: number): Promise<void> {
-    this.startSweep();
-    return new Promise<void>((resolve, reject) => {
-      this.waiters.push({ count, deadline: performance.now() + this.options.timeoutMs, resolve, reject });
-    });
-  }
-
-  private releaseWaiters(): void {
-    let room = this.options.maxBuffered - this.buffered;
-    while (this.waiters.length > 0 && this.waiters[0]!.count <= room) {
-      const waiter = this.waiters.shift()!;
-      room -= waiter.count;
-      this.reserved += waiter.count;
-      waiter.resolve();
-    }
-  }
-
-  private compact(): void {
-    if (this.head > 4096 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
     }
   }
 }

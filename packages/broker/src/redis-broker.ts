@@ -12,6 +12,7 @@ import { resolveRange, resolveReplay } from './range-options';
 import { resolveConsumeOptions, StreamConsumer } from './stream-consumer';
 import { parseEntry, type RawEntry } from './stream-entry';
 import { isStreamId, streamIdTime } from './stream-id';
+import { positiveInteger, publishQueueOptions } from './publish-queue';
 import { openTail } from './stream-tail';
 import type {
   BatchHandler,
@@ -75,21 +76,13 @@ class RedisBroker implements Broker {
   constructor(private readonly options: RedisBrokerOptions) {
     this.logger = options.logger ?? silentLogger;
     this.keyPrefix = options.keyPrefix ?? 'mupets:';
-    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.maxMessageBytes = positiveInteger('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES);
+    // checked before the connection opens: a bad setting leaves nothing behind its RangeError
+    const publishOptions = publishQueueOptions(options, 500);
     this.main = openConnection(options.url, 'main', this.logger);
     defineSafeTrim(this.main);
     defineXaddBatch(this.main);
-    this.publisher = new Publisher(
-      this.main,
-      {
-        maxBuffered: options.maxBufferedMessages ?? 10_000,
-        timeoutMs: options.publishTimeoutMs ?? 30_000,
-        onFull: options.onBufferFull ?? 'reject',
-        batchSize: options.publishBatchSize ?? 500,
-        maxInFlightBatches: 4,
-      },
-      this.logger,
-    );
+    this.publisher = new Publisher(this.main, { ...publishOptions, maxInFlightBatches: 4 }, this.logger);
   }
 
   get buffered(): number {

@@ -28,6 +28,7 @@ export function message(i: number, extra: Partial<MessageInput> = {}): MessageIn
 export interface TestBrokerOptions {
   maxMessageBytes?: number;
   maxBufferedMessages?: number;
+  publishBatchSize?: number;
   publishTimeoutMs?: number;
   onBufferFull?: 'reject' | 'wait';
   logger?: RedisBrokerOptions['logger'];

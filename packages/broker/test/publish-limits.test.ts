@@ -107,6 +107,18 @@ describe.each(backends)('$name', (backend) => {
     }
   });
 
+  test.each([
+    ['publishBatchSize', 0],
+    ['maxBufferedMessages', -1],
+    ['publishTimeoutMs', 1.5],
+    ['maxBufferedMessages', Number.NaN],
+  ])('a publish option %s of %p is refused at creation, naming it and the rule', (option, value) => {
+    // a batch size of 0 used to make the Redis publisher send empty batches forever
+    expect(() => backend.brokerAt(backend.sharedAddress(), prefix, { [option]: value })).toThrow(
+      new RangeError(`${option} must be an integer from 1 to ${Number.MAX_SAFE_INTEGER}, got ${value}`),
+    );
+  });
+
   test('after close() nothing more is accepted', async () => {
     const broker = backend.brokerAt(backend.sharedAddress(), prefix);
     await broker.publish('closed', message(1));
