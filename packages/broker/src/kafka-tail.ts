@@ -3,7 +3,8 @@ import { baseClientOptions, kafkaErrorIs, watchClient, type KafkaSettings, type 
 import { isKafkaId, kafkaId, parseKafkaId } from './kafka-id';
 import { closeForcibly } from './kafka-publisher';
 import { parseRecord, recordsOf, type KafkaRecordEntry } from './kafka-records';
-import { sleep } from './sleep';
+import { backoffMs, sleep } from './sleep';
+import { tailOf } from './tail-of';
 import { untilAborted } from './until-aborted';
 import type { StreamEntry, Tail, TailOptions } from './types';
 
@@ -71,7 +72,7 @@ export function openKafkaTail(ctx: KafkaTailContext, options: TailOptions = {}, 
               error: (error as Error).message,
             });
           }
-          await sleep(Math.min(2000, 50 * 2 ** failures), closing.signal);
+          await sleep(backoffMs(failures, 50, 2000), closing.signal);
           continue;
         }
         for (const record of records) {
@@ -95,27 +96,15 @@ export function openKafkaTail(ctx: KafkaTailContext, options: TailOptions = {}, 
     }
   }
 
-  const generator = entries();
-  const tail: Tail = {
-    next: () => generator.next(),
-    return: async () => {
-      await tail.close();
-      return { done: true, value: undefined };
+  return tailOf(
+    entries(),
+    async () => {
+      closing.abort();
+      watcher.markClosing();
+      await closeForcibly(client);
     },
-    [Symbol.asyncIterator]() {
-      return tail;
-    },
-    async close() {
-      if (!closing.signal.aborted) {
-        closing.abort();
-        onClose(tail);
-        watcher.markClosing();
-        await closeForcibly(client);
-        await generator.return(undefined);
-      }
-    },
-  };
-  return tail;
+    onClose,
+  );
 }
 
 /** Where reading starts, per partition, for `fromId`. A topic that does not exist yet starts empty. */

@@ -2,7 +2,9 @@ import type Redis from 'ioredis';
 import type { BrokerLogger } from './logger';
 import { closeConnection, openConnection, waitForReady } from './redis-connection';
 import { isStreamId } from './stream-id';
+import { backoffMs, sleep } from './sleep';
 import { entriesOf, parseEntry } from './stream-entry';
+import { tailOf } from './tail-of';
 import type { StreamEntry, Tail, TailOptions } from './types';
 
 /**
@@ -54,7 +56,7 @@ export function openTail(
           if (++failures === 1) {
             logger.warn('tail read failed, retrying', { channel, error: (error as Error).message });
           }
-          await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 50 * 2 ** failures)));
+          await sleep(backoffMs(failures, 50, 2000));
           continue;
         }
         for (const raw of entriesOf(reply)) {
@@ -73,27 +75,15 @@ export function openTail(
     }
   }
 
-  const generator = entries();
-  const tail: Tail = {
-    next: () => generator.next(),
-    return: async () => {
-      await tail.close();
-      return { done: true, value: undefined };
+  return tailOf(
+    entries(),
+    async () => {
+      closed = true;
+      // breaks a pending XREAD BLOCK; the generator's finally then finishes the cleanup
+      await closeConnection(conn);
     },
-    [Symbol.asyncIterator]() {
-      return tail;
-    },
-    async close() {
-      if (!closed) {
-        closed = true;
-        onClose(tail);
-        // breaks a pending XREAD BLOCK; the generator's finally then finishes the cleanup
-        await closeConnection(conn);
-        await generator.return(undefined);
-      }
-    },
-  };
-  return tail;
+    onClose,
+  );
 }
 
 /** The id of the newest entry (`0-0` for an empty or missing stream), so "$" becomes a fixed cursor. */
