@@ -3,7 +3,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import type { Envelope } from '@mupets/broker';
+import type { Broker, Envelope } from '@mupets/broker';
 import { waitFor } from '@mupets/testkit';
 import { createLiveRouter } from '../src/routes/live.router';
 import { LiveStreams } from '../src/live-streams';
@@ -159,4 +159,41 @@ test('a browser that stops reading leaves the shared tail and catches up alone; 
   await waitFor(() => received().length >= ids.length, { timeoutMs: 30_000, what: 'the stalled client caught up' });
   expect(received()).toEqual(ids);
   stalled.destroy();
+});
+
+test('a start-position read that fails for one channel leaves no shared tail open for the others', async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const counted = countTails(admin.broker);
+  const broker: Pick<Broker, 'tail' | 'range'> = {
+    range: async (channel, options) => {
+      if (channel === 'events') {
+        throw new Error('range failed');
+      }
+      await gate; // logs: still reading when the request has failed already
+      return admin.broker.range(channel, options);
+    },
+    tail: counted.tail,
+  };
+  const app = express();
+  app.use(
+    '/live',
+    createLiveRouter({ broker, channels: ['logs', 'events'], streams, heartbeatMs: 60_000, logger: silentLogger }),
+  );
+  const failing = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => failing.once('listening', resolve));
+  try {
+    const sse = await openSse(`http://127.0.0.1:${(failing.address() as AddressInfo).port}/live`, '');
+    clients.push(sse);
+    expect(sse.status).toBe(500);
+    release();
+    await waitFor(() => counted.opened() === 1, { what: 'the logs feed opened after the request failed' });
+    await waitFor(() => counted.open.size === 0, { timeoutMs: 5000, what: 'the logs feed closed again' });
+  } finally {
+    release();
+    await new Promise((resolve) => {
+      failing.close(resolve);
+      failing.closeAllConnections();
+    });
+  }
 });

@@ -160,7 +160,11 @@ class LiveStream {
       entry: (entry) => this.queue(entry),
       failed: (error) => this.failed(channel, error),
     });
-    if (membership) {
+    if (membership && this.closed) {
+      // abandoned while this join waited (another channel's start read failed): let go at once
+      membership.leave();
+      return;
+    } else if (membership) {
       this.memberships.set(channel, membership);
     } else {
       this.privateFrom.set(channel, fromId!);
