@@ -55,7 +55,7 @@ test('GET /api/broker: every ADMIN_CHANNELS channel with its stats and dead-lett
   expect(answer.status).toBe(200);
   const body = bodyOf<{ backend: string; channels: Array<Record<string, unknown>> }>(answer);
   expect(body.backend).toBe('redis');
-  expect(body.channels.map((c) => c.channel)).toEqual(['logs', 'events']);
+  expect(body.channels.map((c) => c.channel)).toEqual(['logs', 'events', 'audit']);
   expect(body.channels[0]).toMatchObject({
     channel: 'logs',
     length: 3,
@@ -124,7 +124,7 @@ describe('POST replay', () => {
     expect((await admin.broker.range('logs.dead', { count: 10 })).map((e) => e.id)).not.toContain(dead!.id);
     await waitFor(
       async () =>
-        (await admin.broker.range('events', { count: 100 })).some(
+        (await admin.broker.range('audit', { count: 100 })).some(
           (e) => e.envelope.data?.action === 'dead-letter.replay' && e.envelope.data?.target === `logs/${dead!.id}`,
         ),
       { what: 'the replay audited' },
@@ -176,7 +176,7 @@ describe('DELETE a consumer group', () => {
     expect((await admin.broker.stats('events')).groups.map((g) => g.name)).not.toContain('retired-svc');
     await waitFor(
       async () =>
-        (await admin.broker.range('events', { count: 100 })).some(
+        (await admin.broker.range('audit', { count: 100 })).some(
           (e) => e.envelope.data?.action === 'broker.group.remove' && e.envelope.data?.target === 'events/retired-svc',
         ),
       { what: 'the removal audited' },
@@ -189,9 +189,11 @@ describe('DELETE a consumer group', () => {
   test('a group with a live consumer: 409 group_in_use, kept', async () => {
     const consumer = admin.broker.consume('events', 'live-svc', () => undefined, { blockMs: 50 });
     try {
-      await waitFor(async () => (await admin.broker.stats('events')).groups.some((g) => g.name === 'live-svc'), {
-        what: 'live group created',
-      });
+      // live: its consumer has read (the group alone exists as soon as it is created, before any read)
+      await waitFor(
+        async () => (await admin.broker.stats('events')).groups.some((g) => g.name === 'live-svc' && g.consumers > 0),
+        { what: 'a consumer of the live group reading' },
+      );
       const answer = await remove('events', 'live-svc');
       expect(answer.status).toBe(409);
       expect(errorOf(answer).code).toBe('group_in_use');

@@ -5,14 +5,14 @@ import { runBatchHandler } from './batch-handler';
 import { deadLetterEnvelope, errorMessage } from './dead-letter';
 import { serializeEnvelope, type Envelope } from './envelope.schema';
 import type { BrokerLogger } from './logger';
-import { closeConnection, openConnection, waitForReady } from './redis-connection';
+import { closeConnection, openConnection, waitForReady, type RedisTarget } from './redis-connection';
 import { backoffMs, sleep } from './sleep';
 import { ENVELOPE_FIELD, entriesOf, parseEntry, type RawEntry } from './stream-entry';
 import type { BatchHandler, ConsumeOptions, Consumer, Delivery } from './types';
 
 /** What a consumer needs from the broker that created it. */
 export interface ConsumerContext {
-  readonly url: string;
+  readonly target: RedisTarget;
   readonly main: Redis;
   readonly logger: BrokerLogger;
   /** The largest envelope the broker publishes: what bounds the bytes of a read. */
@@ -81,7 +81,7 @@ export class StreamConsumer implements Consumer {
     this.key = ctx.keyOf(channel);
     // channel and group names never hold a colon, so no channel's key can be this one
     this.failuresKey = `${this.key}:failures:${group}`;
-    this.conn = openConnection(ctx.url, `consumer:${group}`, ctx.logger);
+    this.conn = openConnection(ctx.target, `consumer:${group}`, ctx.logger);
     this.stopped = this.run().finally(() => closeConnection(this.conn));
   }
 
@@ -154,6 +154,9 @@ export class StreamConsumer implements Consumer {
         throw error;
       }
     }
+    // listed in the group from now on: a blocked XREADGROUP on an empty stream does not list it
+    // (Redis 7.0), and a group without a listed consumer looks idle to removeGroup
+    await this.ctx.main.xgroup('CREATECONSUMER', this.key, this.group, this.name);
   }
 
   /**
