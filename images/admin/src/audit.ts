@@ -1,8 +1,10 @@
 import { hostname } from 'node:os';
 import type { Broker } from '@mupets/broker';
 
-/** The channel audit events go to. */
-export const AUDIT_CHANNEL = 'events';
+import { AUDIT_CHANNEL } from '@mupets/tokens';
+
+/** The channel audit events go to, written by the admin alone (@mupets/tokens). */
+export { AUDIT_CHANNEL };
 export const AUDIT_TYPE = 'admin.audit';
 
 /**
@@ -14,7 +16,7 @@ export function isReservedEventType(type: string): boolean {
 }
 
 /**
- * Records an action on the `events` channel; resolves with the broker id once stored and rejects
+ * Records an action on the `audit` channel; resolves with the broker id once stored and rejects
  * when the broker could not store it. Callers decide what a failure means: a container action
  * must not happen unaudited (answer 503 before acting), a login is not undone for it (logged).
  */

@@ -27,7 +27,7 @@ describe('loadAdminConfig', () => {
       ADMIN_COOKIE_SECURE: false,
       ADMIN_SESSION_TTL_MS: 8 * 3_600_000,
       ADMIN_BODY_LIMIT: '256kb',
-      ADMIN_CHANNELS: ['logs', 'events'],
+      ADMIN_CHANNELS: ['logs', 'events', 'audit'],
       DOCKER_SOCKET: '/var/run/docker.sock',
       ADMIN_UI_WATCH: false,
       LOG_LEVEL: 'info',

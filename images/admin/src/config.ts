@@ -97,7 +97,7 @@ export const configSchema = z.object({
    */
   ADMIN_TRUST_PROXY: trustProxy,
   /** The channels the live view, the broker page and event submission work on. */
-  ADMIN_CHANNELS: envChannels(['logs', 'events']),
+  ADMIN_CHANNELS: envChannels(['logs', 'events', 'audit']),
   /** The compose project whose containers admin may see and control. Default: detected from its own container. */
   ADMIN_COMPOSE_PROJECT: z
     .string()

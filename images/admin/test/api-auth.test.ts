@@ -13,7 +13,7 @@ afterAll(async () => {
 });
 
 async function auditActions(): Promise<string[]> {
-  const entries = await admin.broker.range('events', { count: 1000 });
+  const entries = await admin.broker.range('audit', { count: 1000 });
   return entries.filter((e) => e.envelope.type === 'admin.audit').map((e) => String(e.envelope.data?.action));
 }
 
@@ -35,7 +35,7 @@ describe('login', () => {
     expect(answer.body).toEqual({ error: { code: 'unauthenticated', message: 'wrong password' } });
     expect(answer.headers['set-cookie']).toBeUndefined();
     await waitFor(async () => (await auditActions()).includes('login.failed'), { what: 'login.failed audit' });
-    const raw = JSON.stringify(await admin.broker.range('events', { count: 1000 }));
+    const raw = JSON.stringify(await admin.broker.range('audit', { count: 1000 }));
     expect(raw).not.toContain('hunter2-wrong');
     expect(raw).not.toContain(TEST_PASSWORD);
     expect(admin.logs()).not.toContain('hunter2-wrong');

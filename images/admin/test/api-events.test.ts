@@ -61,7 +61,7 @@ describe('POST /api/events', () => {
 
     await waitFor(
       async () =>
-        (await admin.broker.range('events', { count: 1000 })).some(
+        (await admin.broker.range('audit', { count: 1000 })).some(
           (e) => e.envelope.type === 'admin.audit' && e.envelope.data?.action === 'event.submit',
         ),
       { what: 'the submit audited' },
@@ -77,7 +77,8 @@ describe('POST /api/events', () => {
 
   const before = { count: 0 };
   beforeEach(async () => {
-    before.count = (await submitted('events')).length + (await submitted('logs')).length;
+    before.count =
+      (await submitted('events')).length + (await submitted('logs')).length + (await submitted('audit')).length;
   });
 
   test.each([
@@ -93,6 +94,7 @@ describe('POST /api/events', () => {
     ['an unknown level', { type: 'x', level: 'loud' }, ['level']],
     ['message not a string', { type: 'x', message: { a: 1 } }, ['message']],
     ['a channel outside ADMIN_CHANNELS', { type: 'x', channel: 'logs.dead' }, ['channel']],
+    ["the audit channel (the admin's own)", { type: 'x', channel: 'audit' }, ['channel']],
     ['an injection as channel', { type: 'x', channel: "events' OR '1'='1" }, ['channel']],
     ['an unknown field', { type: 'x', source: { service: 'spoofed' } }, ['source']],
     ['a type too long', { type: 'a'.repeat(129) }, ['type']],
@@ -101,7 +103,9 @@ describe('POST /api/events', () => {
     expect(answer.status).toBe(400);
     expect(errorOf(answer).code).toBe('invalid_input');
     expect(fieldsOf(answer)).toEqual(expect.arrayContaining(fields));
-    expect((await submitted('events')).length + (await submitted('logs')).length).toBe(before.count);
+    expect(
+      (await submitted('events')).length + (await submitted('logs')).length + (await submitted('audit')).length,
+    ).toBe(before.count);
   });
 
   test.each([['admin.audit'], ['admin.login'], ['Admin.Audit'], ['ADMIN.anything']])(

@@ -37,7 +37,7 @@ test('create: the token is shown once, works in the shared store, and is never l
   expect(bodyOf<{ tokens: Created['record'][] }>(list).tokens.map((t) => t.id)).toContain(record.id);
   expect(list.text).not.toContain(token);
 
-  const audit = await admin.broker.range('events', { count: 1000 });
+  const audit = await admin.broker.range('audit', { count: 1000 });
   const created = audit.find((entry) => entry.envelope.data?.action === 'token.create');
   expect(created?.envelope.data?.target).toBe('py shop');
   expect(JSON.stringify(audit)).not.toContain(token);

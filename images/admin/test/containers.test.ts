@@ -91,9 +91,9 @@ function post(path: string, body: unknown) {
     .send(body as object);
 }
 
-/** Audit events of the admin's `events` channel about `target`. */
+/** Audit events of the admin's `audit` channel about `target`. */
 async function auditEvents(target: string): Promise<Envelope[]> {
-  const entries = await admin.broker.range('events', { count: 10_000 });
+  const entries = await admin.broker.range('audit', { count: 10_000 });
   return entries
     .map((entry) => entry.envelope)
     .filter((envelope) => envelope.type === 'admin.audit' && envelope.data?.target === target);
@@ -241,7 +241,7 @@ describe('containers API on a real (private) dockerd', () => {
     expect(bad.body).toMatchObject({ error: { code: 'invalid_input', issues: [{ field: 'Last-Event-ID' }] } });
   });
 
-  it('restarts after the right confirmation: StartedAt changes, audit events on the events channel; a follow re-attaches', async () => {
+  it('restarts after the right confirmation: StartedAt changes, audit events on the audit channel; a follow re-attaches', async () => {
     const started = await startedAt(ids.worker);
     const sse = await follow(`/api/containers/${ids.worker}/logs?follow=1&tail=0`);
     try {
@@ -285,7 +285,7 @@ describe('containers API on a real (private) dockerd', () => {
           changed: true,
         },
       ]);
-      expect(events[0]).toMatchObject({ channel: 'events', source: { service: 'admin' } });
+      expect(events[0]).toMatchObject({ channel: 'audit', source: { service: 'admin' } });
 
       // the counter starts again at 1 in the new run: the follow re-attached to it
       await waitFor(

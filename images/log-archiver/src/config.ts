@@ -23,7 +23,7 @@ export const configSchema = z
      */
     ORIENTDB_READER_USER: z.string().regex(USER_NAME_PATTERN, USER_NAME_RULE).optional(),
     ORIENTDB_READER_PASSWORD: z.string().min(USER_PASSWORD_MIN).optional(),
-    ARCHIVER_CHANNELS: envChannels(['logs', 'events']),
+    ARCHIVER_CHANNELS: envChannels(['logs', 'events', 'audit']),
     ARCHIVER_GROUP: z.string().min(1).default('log-archiver'),
     /** Messages per read and per OrientDB transaction. */
     ARCHIVER_BATCH_SIZE: envInt({ min: 1, max: 5000, default: 500 }),

@@ -1,5 +1,6 @@
 export { generateToken, hashToken, isTokenShaped, TOKEN_PREFIX } from './token-secret';
 export {
+  AUDIT_CHANNEL,
   channelViolation,
   messageViolation,
   RESERVED_SERVICE,
@@ -19,3 +20,4 @@ export {
   type TokenStoreOptions,
 } from './token-store';
 export { TokenError, TokenStoreUnavailableError } from './errors';
+export { openTokenStore, type OpenTokenStore } from './open-token-store';

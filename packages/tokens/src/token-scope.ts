@@ -3,6 +3,11 @@ import { z } from 'zod';
 
 /** The service name a token can never claim: the admin's own events and audit trail. */
 export const RESERVED_SERVICE = 'admin';
+/**
+ * The channel of the admin's audit trail. Only the admin writes it (in prod, Redis's ACL lets no
+ * other user XADD there: deploy/redis/users.acl), and no token can be scoped to it.
+ */
+export const AUDIT_CHANNEL = 'audit';
 /** The event types a token can never send (`admin.audit`, ...). */
 export const RESERVED_TYPE_PREFIX = 'admin.';
 
@@ -11,7 +16,8 @@ const SERVICE_RE = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 export const scopeChannel = z
   .string()
   .regex(NAME_PATTERN, `a channel name: ${NAME_RULE}`)
-  .refine((channel) => !channel.endsWith('.dead'), 'a dead-letter channel cannot be written through a token');
+  .refine((channel) => !channel.endsWith('.dead'), 'a dead-letter channel cannot be written through a token')
+  .refine((channel) => channel !== AUDIT_CHANNEL, `"${AUDIT_CHANNEL}" is reserved for the admin's audit trail`);
 
 export const scopeService = z
   .string()

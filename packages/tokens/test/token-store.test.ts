@@ -48,10 +48,10 @@ test('revoking: the token stops verifying at once, the record leaves the list, a
   expect(await store.revoke(record.id)).toBeUndefined();
 });
 
-test('creation input is validated: each bad field named; admin, dead-letter channels and repeats refused', async () => {
+test('creation input is validated: each bad field named; admin, the audit and dead-letter channels and repeats refused', async () => {
   const attempt = store.create({
     name: '',
-    channels: ['logs.dead', 'Bad Channel'],
+    channels: ['logs.dead', 'Bad Channel', 'audit'],
     services: ['admin', 'x', 'x'],
     ratePerSecond: 0,
   });
@@ -59,9 +59,18 @@ test('creation input is validated: each bad field named; admin, dead-letter chan
   const error = (await attempt.catch((e: unknown) => e)) as z.ZodError;
   const paths = error.issues.map((issue) => issue.path.join('.'));
   expect(paths).toEqual(
-    expect.arrayContaining(['name', 'channels.0', 'channels.1', 'services.0', 'services', 'ratePerSecond']),
+    expect.arrayContaining([
+      'name',
+      'channels.0',
+      'channels.1',
+      'channels.2',
+      'services.0',
+      'services',
+      'ratePerSecond',
+    ]),
   );
   expect(error.issues.find((issue) => issue.path.join('.') === 'services.0')?.message).toContain('reserved');
+  expect(error.issues.find((issue) => issue.path.join('.') === 'channels.2')?.message).toContain('audit trail');
 });
 
 test('Redis down: every operation fails with TokenStoreUnavailableError', async () => {

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Broker } from '@mupets/broker';
 import express, { type Router } from 'express';
 import { z } from 'zod';
-import { isReservedEventType, type PublishAudit } from '../audit';
+import { AUDIT_CHANNEL, isReservedEventType, type PublishAudit } from '../audit';
 import { parseInput } from '../http-error';
 import { identifier, level } from '../input-schemas';
 import type { AppLogger } from '../logger';
@@ -23,6 +23,7 @@ export function createEventsRouter(options: EventsOptions): Router {
     channel: z
       .string()
       .refine((channel) => options.channels.includes(channel), `must be one of ${options.channels.join(', ')}`)
+      .refine((channel) => channel !== AUDIT_CHANNEL, `"${AUDIT_CHANNEL}" holds the admin's own audit records`)
       .optional(),
     type: identifier.refine((type) => !isReservedEventType(type), "admin.* types are the admin's own (audit)"),
     data: z.record(z.string(), z.unknown()).optional(),
