@@ -150,14 +150,24 @@ wait_healthy() {
 
 container() { prod ps -q "$1" | head -n 1; }
 
-# publish SERVICE_TAG FROM TO: envelopes FROM..TO into the logs stream, through redis-cli in the redis container
+# rcli USER ARGS...: redis-cli in the prod redis container, logged in as one of its ACL users (the
+# password from the secret file, in the container's environment only: REDISCLI_AUTH)
+rcli() {
+  local user=$1
+  shift
+  # shellcheck disable=SC2016 # expanded by the container's shell
+  docker exec -i "$redis_id" sh -c 'REDISCLI_AUTH="$(cat "/run/secrets/redis_$0_password")" exec redis-cli --user "$0" "$@"' "$user" "$@"
+}
+
+# publish SERVICE_TAG FROM TO: envelopes FROM..TO into the logs stream, with redis-cli as a cargo
+# service's Redis user (`service`) in the redis container
 publish() {
   local tag=$1 from=$2 to=$3 i out n
   out=$(
     for ((i = from; i <= to; i++)); do
       printf "XADD mupets:logs * e '{\"id\":\"%s\",\"channel\":\"logs\",\"type\":\"log\",\"ts\":\"%s\",\"source\":{\"service\":\"%s\"},\"level\":\"info\",\"message\":\"e2e message %d\",\"v\":1}'\n" \
         "$(cat /proc/sys/kernel/random/uuid)" "$(date -u +%Y-%m-%dT%H:%M:%S.000Z)" "$tag" "$i"
-    done | docker exec -i "$redis_id" redis-cli
+    done | rcli service
   )
   n=$(grep -cE '^[0-9]+-[0-9]+$' <<<"$out" || true)
   [ "$n" -eq $((to - from + 1)) ] || fail "XADD stored $n of $((to - from + 1)): $(grep -v -E '^[0-9]+-[0-9]+$' <<<"$out" | head -3)"
@@ -189,7 +199,7 @@ wait_archived() {
     [ "$n" = "$2" ] && return 0
     if [ -n "$n" ] && [ "$n" -gt "$2" ]; then fail "OrientDB holds $n records of $1, more than the $2 published"; fi
     if [ "$(date +%s)" -ge $end ]; then
-      [ "$stack" = kdev ] || docker exec "$redis_id" redis-cli XINFO GROUPS mupets:logs >&2 || true
+      [ "$stack" != prod ] || rcli admin XINFO GROUPS mupets:logs >&2 || true
       "$stack" logs --no-color --tail 40 log-archiver >&2 || true
       fail "OrientDB holds ${n:-?} of the $2 messages of $1 after ${TIMEOUT}s"
     fi
@@ -307,8 +317,11 @@ mkdir -p "$work/secrets"
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/secrets/orientdb_root_password"
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/secrets/orientdb_reader_password"
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/secrets/admin_password"
-# the archiver and the admin read them as uid 1000
-chmod 0644 "$work/secrets/orientdb_root_password" "$work/secrets/orientdb_reader_password" "$work/secrets/admin_password"
+for user in archiver admin ingest collector service; do
+  head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/secrets/redis_${user}_password"
+done
+# the services read them as uid 1000
+chmod 0644 "$work/secrets"/*
 export MUPETS_SECRETS_DIR="$work/secrets"
 docker compose -f "$root/docker-compose.dev.yml" config -q || fail "docker-compose.dev.yml does not parse"
 docker compose -f "$root/docker-compose.prod.yml" config -q || fail "docker-compose.prod.yml does not parse"
@@ -385,6 +398,19 @@ docker exec "$admin_id" test ! -e /run/secrets/orientdb_root_password ||
 docker exec "$admin_id" test -e /run/secrets/orientdb_reader_password ||
   fail "the admin container has no reader password"
 info "the admin holds the OrientDB reader's password, not root's"
+# Redis's ACL users (deploy/redis/users.acl): no one gets in without a password, and a cargo service's
+# user cannot move the archiver's group (everything unread would never be archived) nor read a stream
+out=$(docker exec "$redis_id" redis-cli XLEN mupets:logs 2>&1 || true)
+grep -q NOPERM <<<"$out" || fail "Redis answers an unauthenticated XLEN: $out"
+out=$(rcli service XGROUP SETID mupets:logs log-archiver '$' 2>&1 || true)
+grep -q NOPERM <<<"$out" || fail "the service user may XGROUP SETID the archiver's group: $out"
+out=$(rcli service XRANGE mupets:logs - + COUNT 1 2>&1 || true)
+grep -q NOPERM <<<"$out" || fail "the service user may read the logs stream: $out"
+if docker inspect -f '{{json .Config.Env}} {{json .Config.Cmd}}' "$redis_id" "$(container log-archiver)" "$admin_id" |
+  grep -qF "$(cat "$work/secrets/redis_archiver_password")"; then
+  fail "a Redis password is visible in a container's configuration"
+fi
+info "Redis: unauthenticated clients and the service user are refused what is not theirs"
 
 say "prod: the admin over HTTP: login, submit an event, read it back from the archive, list containers"
 admin_url="http://127.0.0.1:$MUPETS_ADMIN_PORT"

@@ -1,6 +1,5 @@
 // The admin: the JSON API, the web UI and the stack's containers, on one port.
 import { resolve } from 'node:path';
-import { redactUrl } from '@mupets/broker';
 import {
   attachBroker,
   connectBroker,
@@ -8,10 +7,10 @@ import {
   createLifecycle,
   createLogger,
   flushLogs,
+  redisTarget,
   runService,
 } from '@mupets/cargo';
-import { TokenStore } from '@mupets/tokens';
-import Redis from 'ioredis';
+import { openTokenStore } from '@mupets/tokens';
 import { createApp } from './app';
 import { createAuditPublisher } from './audit';
 import { resolvePasswordHash } from './auth/password';
@@ -51,23 +50,11 @@ void runService(async () => {
     project: config.ADMIN_COMPOSE_PROJECT,
     logger: logger.child({ component: 'containers' }),
   });
-  // the ingest's API tokens live on Redis whichever backbone carries the channels; no offline
-  // queue: while Redis is away the tokens page answers 503 at once
-  const redis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-  let redisError = '';
-  redis.on('error', (error: Error) => {
-    if (error.message !== redisError) {
-      redisError = error.message;
-      logger.warn('token store connection failed', { url: redactUrl(config.REDIS_URL), error: error.message });
-    }
-  });
-  redis.on('ready', () => {
-    redisError = '';
-  });
-  lifecycle.onShutdown('close', 'token store', async () => {
-    await redis.quit().catch(() => redis.disconnect());
-  });
-  const tokens = new TokenStore({ redis, keyPrefix: config.TOKENS_KEY_PREFIX });
+  // the API tokens live on Redis whichever backbone carries the channels; while Redis is away the
+  // token routes answer 503 at once
+  const tokenStore = openTokenStore(redisTarget(config), { keyPrefix: config.TOKENS_KEY_PREFIX, logger });
+  lifecycle.onShutdown('close', 'token store', () => tokenStore.close());
+  const tokens = tokenStore.store;
   const streams = new LiveStreams({
     maxPerOwner: config.ADMIN_MAX_STREAMS_PER_SESSION,
     maxTotal: config.ADMIN_MAX_STREAMS,

@@ -1,6 +1,5 @@
 // The ingest: the stack's door for other languages and hosts - native envelopes and OTLP/HTTP logs,
 // each request authorised by a per-service API token, answered only once the broker stored it.
-import { redactUrl } from '@mupets/broker';
 import {
   attachBroker,
   connectBroker,
@@ -10,10 +9,10 @@ import {
   createLogger,
   createMetricsRegistry,
   flushLogs,
+  redisTarget,
   runService,
 } from '@mupets/cargo';
-import { TokenStore } from '@mupets/tokens';
-import Redis from 'ioredis';
+import { openTokenStore } from '@mupets/tokens';
 import { createApp } from './app';
 import { loadIngestConfig } from './config';
 import { createIngestMetrics } from './ingest-metrics';
@@ -34,23 +33,11 @@ void runService(async () => {
   lifecycle.installProcessHandlers();
   lifecycle.onShutdown('close', 'broker', () => broker.close());
 
-  // the tokens live on Redis whichever backbone carries the channels. No offline queue: while Redis
-  // is away a request is answered 503 at once instead of waiting for a reconnect
-  const redis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-  let redisError = '';
-  redis.on('error', (error: Error) => {
-    if (error.message !== redisError) {
-      redisError = error.message;
-      logger.warn('token store connection failed', { url: redactUrl(config.REDIS_URL), error: error.message });
-    }
-  });
-  redis.on('ready', () => {
-    redisError = '';
-  });
-  lifecycle.onShutdown('close', 'token store', async () => {
-    await redis.quit().catch(() => redis.disconnect());
-  });
-  const tokens = new TokenStore({ redis, keyPrefix: config.TOKENS_KEY_PREFIX });
+  // the API tokens live on Redis whichever backbone carries the channels; while Redis is away the
+  // token routes answer 503 at once
+  const tokenStore = openTokenStore(redisTarget(config), { keyPrefix: config.TOKENS_KEY_PREFIX, logger });
+  lifecycle.onShutdown('close', 'token store', () => tokenStore.close());
+  const tokens = tokenStore.store;
 
   const registry = createMetricsRegistry({ service: 'ingest' });
   const health = createHealthServer({
@@ -59,7 +46,7 @@ void runService(async () => {
     checks: {
       broker: () => broker.ready(1000),
       tokens: async () => {
-        await redis.ping();
+        await tokenStore.ping();
       },
     },
     registry,

@@ -12,6 +12,7 @@ import {
   flushLogs,
   ownContainerId,
   PROJECT_LABEL,
+  redisTarget,
   runService,
 } from '@mupets/cargo';
 import { createCollector } from './collector';
@@ -27,7 +28,7 @@ void runService(async () => {
   const lifecycle = createLifecycle({ logger, deadlineMs: config.SHUTDOWN_DEADLINE_MS });
   lifecycle.installProcessHandlers();
   lifecycle.onShutdown('close', 'broker', () => broker.close());
-  const redis = openConnection(config.REDIS_URL, 'collector-positions', logger);
+  const redis = openConnection(redisTarget(config), 'collector-positions', logger);
   lifecycle.onShutdown('close', 'positions', () => closeConnection(redis, { graceful: true }));
   const docker = new Docker({ socketPath: config.DOCKER_SOCKET });
 

@@ -10,6 +10,10 @@ export interface BrokerSelection {
   readonly BROKER?: string;
   /** With `BROKER=redis`: `redis://[user:password@]host:port[/db]` (or `rediss://`). */
   readonly REDIS_URL?: string;
+  /** With `BROKER=redis`: the ACL user to log in as, when Redis has ACL users (the prod stack). */
+  readonly REDIS_USERNAME?: string | undefined;
+  /** Its password (from `REDIS_PASSWORD_FILE` in a cargo service's config). */
+  readonly REDIS_PASSWORD?: string | undefined;
   /** With `BROKER=kafka`: bootstrap brokers, `host:port`, comma-separated. */
   readonly KAFKA_BROKERS?: string;
   /** With `BROKER=kafka`: partitions of the topics the broker creates. Default 1. */
@@ -18,7 +22,12 @@ export interface BrokerSelection {
 
 /** A validated selection. */
 export type BrokerConfig =
-  | { readonly kind: 'redis'; readonly url: string }
+  | {
+      readonly kind: 'redis';
+      readonly url: string;
+      readonly username?: string | undefined;
+      readonly password?: string | undefined;
+    }
   | { readonly kind: 'kafka'; readonly brokers: readonly string[]; readonly partitions: number };
 
 /** What both backends understand; the rest of each backend's options keep their defaults. */
@@ -59,7 +68,7 @@ function redisConfig(selection: BrokerSelection): BrokerConfig {
   if (protocol !== 'redis:' && protocol !== 'rediss:') {
     throw new BrokerConfigError(['REDIS_URL: must be a redis:// or rediss:// URL']);
   }
-  return { kind: 'redis', url };
+  return { kind: 'redis', url, username: selection.REDIS_USERNAME, password: selection.REDIS_PASSWORD };
 }
 
 function kafkaConfig(selection: BrokerSelection): BrokerConfig {
@@ -96,7 +105,13 @@ export function createBroker(selection: BrokerSelection | BrokerConfig, options:
   const config = 'kind' in selection ? selection : parseBrokerConfig(selection);
   const { prefix, ...common } = options;
   if (config.kind === 'redis') {
-    return createRedisBroker({ ...common, url: config.url, ...(prefix !== undefined ? { keyPrefix: prefix } : {}) });
+    return createRedisBroker({
+      ...common,
+      url: config.url,
+      username: config.username,
+      password: config.password,
+      ...(prefix !== undefined ? { keyPrefix: prefix } : {}),
+    });
   }
   return createKafkaBroker({
     ...common,

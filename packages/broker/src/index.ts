@@ -56,4 +56,4 @@ export {
   type BrokerSelection,
   type CommonBrokerOptions,
 } from './create-broker';
-export { closeConnection, openConnection, redactUrl } from './redis-connection';
+export { closeConnection, credentialsOf, openConnection, redactUrl, type RedisTarget } from './redis-connection';

@@ -5,7 +5,7 @@ import { serializeMessage, serializeMessages } from './envelope-batch';
 import { BrokerClosedError, BrokerUnavailableError } from './errors';
 import { type BrokerLogger, silentLogger } from './logger';
 import { Publisher } from './publisher';
-import { closeConnection, openConnection, waitForReady } from './redis-connection';
+import { closeConnection, openConnection, waitForReady, type RedisTarget } from './redis-connection';
 import { defineSafeTrim, safeTrim } from './safe-trim';
 import { defineXaddBatch } from './xadd-batch';
 import { resolveRange, resolveReplay } from './range-options';
@@ -32,9 +32,8 @@ import type {
   TrimResult,
 } from './types';
 
-export interface RedisBrokerOptions {
-  /** `redis://[user:password@]host:port[/db]`. */
-  url: string;
+/** `url`: `redis://host:port[/db]`; `username` and `password`: the ACL user every connection logs in as. */
+export interface RedisBrokerOptions extends RedisTarget {
   /** Prefix of every stream key (`<prefix><channel>`). Default `mupets:`. */
   keyPrefix?: string;
   logger?: BrokerLogger;
@@ -79,7 +78,7 @@ class RedisBroker implements Broker {
     this.maxMessageBytes = positiveInteger('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES);
     // checked before the connection opens: a bad setting leaves nothing behind its RangeError
     const publishOptions = publishQueueOptions(options, 500);
-    this.main = openConnection(options.url, 'main', this.logger);
+    this.main = openConnection(options, 'main', this.logger);
     defineSafeTrim(this.main);
     defineXaddBatch(this.main);
     this.publisher = new Publisher(this.main, { ...publishOptions, maxInFlightBatches: 4 }, this.logger);
@@ -118,7 +117,7 @@ class RedisBroker implements Broker {
     assertName('group', group);
     const consumer = new StreamConsumer(
       {
-        url: this.options.url,
+        target: this.options,
         main: this.main,
         logger: this.logger,
         maxMessageBytes: this.maxMessageBytes,
@@ -138,7 +137,7 @@ class RedisBroker implements Broker {
   tail(channel: string, options?: TailOptions): Tail {
     this.assertOpen();
     assertName('channel', channel);
-    const tail = openTail(this.main, this.options.url, this.keyOf(channel), channel, this.logger, options, (closed) =>
+    const tail = openTail(this.main, this.options, this.keyOf(channel), channel, this.logger, options, (closed) =>
       this.tails.delete(closed),
     );
     this.tails.add(tail);

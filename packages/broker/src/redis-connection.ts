@@ -17,6 +17,25 @@ export const CONNECTION_OPTIONS: RedisOptions = {
   retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
 };
 
+/**
+ * Where a connection goes and as whom. The URL need not carry a secret: an ACL user and its
+ * password (read from a file by the service's config) travel beside it and never reach a log.
+ */
+export interface RedisTarget {
+  /** `redis://host:port[/db]` (or `rediss://`); credentials in it work too, `username`/`password` win. */
+  readonly url: string;
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
+}
+
+/** The ioredis options that log in as `target`'s user (none when it names none). */
+export function credentialsOf(target: RedisTarget): RedisOptions {
+  return {
+    ...(target.username !== undefined ? { username: target.username } : {}),
+    ...(target.password !== undefined ? { password: target.password } : {}),
+  };
+}
+
 /** `redis://user:secret@host:6379/0` → `redis://host:6379/0`, for logs. */
 export function redactUrl(url: string): string {
   try {
@@ -53,16 +72,26 @@ export async function closeConnection(redis: Redis, { graceful = false }: { grac
 }
 
 /** Opens a connection that logs loss and recovery once per outage, not once per reconnect attempt. */
-export function openConnection(url: string, role: string, logger: BrokerLogger, extra: RedisOptions = {}): Redis {
-  const redis = new Redis(url, { ...CONNECTION_OPTIONS, connectionName: `mupets:${role}`, ...extra });
+export function openConnection(
+  target: RedisTarget,
+  role: string,
+  logger: BrokerLogger,
+  extra: RedisOptions = {},
+): Redis {
+  const redis = new Redis(target.url, {
+    ...CONNECTION_OPTIONS,
+    ...credentialsOf(target),
+    connectionName: `mupets:${role}`,
+    ...extra,
+  });
   let downSince: number | undefined;
   let everReady = false;
-  const target = redactUrl(url);
+  const where = redactUrl(target.url);
   redis.on('ready', () => {
     if (downSince !== undefined) {
       logger.info('redis connection recovered', {
         role,
-        url: target,
+        url: where,
         downMs: Math.round(performance.now() - downSince),
       });
     }
@@ -72,14 +101,14 @@ export function openConnection(url: string, role: string, logger: BrokerLogger, 
   redis.on('close', () => {
     if (downSince === undefined && everReady && !closing.has(redis)) {
       downSince = performance.now();
-      logger.warn('redis connection lost', { role, url: target });
+      logger.warn('redis connection lost', { role, url: where });
     }
   });
   redis.on('error', (error: Error) => {
     // ioredis emits one error per failed attempt; 'close' already said we are down
     if (!everReady && downSince === undefined) {
       downSince = performance.now();
-      logger.warn('redis not reachable yet', { role, url: target, error: error.message });
+      logger.warn('redis not reachable yet', { role, url: where, error: error.message });
     }
   });
   return redis;

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import type { BrokerLogger } from './logger';
-import { closeConnection, openConnection, waitForReady } from './redis-connection';
+import { closeConnection, openConnection, waitForReady, type RedisTarget } from './redis-connection';
 import { isStreamId } from './stream-id';
 import { backoffMs, sleep } from './sleep';
 import { entriesOf, parseEntry } from './stream-entry';
@@ -14,7 +14,7 @@ import type { StreamEntry, Tail, TailOptions } from './types';
  */
 export function openTail(
   main: Redis,
-  url: string,
+  target: RedisTarget,
   key: string,
   channel: string,
   logger: BrokerLogger,
@@ -29,7 +29,7 @@ export function openTail(
   }
   const blockMs = options.blockMs ?? 5000;
   const count = options.count ?? 500;
-  const conn: Redis = openConnection(url, `tail:${channel}`, logger);
+  const conn: Redis = openConnection(target, `tail:${channel}`, logger);
   let closed = false;
   // "$" means "after what is stored when tail() is called": ask now, on the connection that is
   // already up, so a publish made right after tail() returns is seen

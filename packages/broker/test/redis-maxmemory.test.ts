@@ -6,22 +6,26 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Redis from 'ioredis';
+import { parse } from 'yaml';
 import { startRedisServer, type RedisServer } from '@mupets/testkit';
 import { createRedisBroker } from '@mupets/broker';
 
 /**
- * The redis service's `command:` of a compose file (a flow list or a plain string), with
- * `${VAR:-default}` resolved to its default.
+ * The redis-server arguments of a compose file's redis service (its `command:`, a string or a list;
+ * in prod redis-server is started through deploy/redis/start.sh, whose users redis-acl.test.ts
+ * checks), with `${VAR:-default}` resolved to its default.
  */
 function redisCommand(file: string): string[] {
-  const text = readFileSync(resolve(__dirname, '../../..', file), 'utf8');
-  const line = text.split('\n').find((candidate) => /command:\s*\[?\s*'?redis-server/.test(candidate));
-  if (!line) {
-    throw new Error(`${file}: no redis-server command`);
+  const compose = parse(readFileSync(resolve(__dirname, '../../..', file), 'utf8')) as {
+    services: { redis: { command: string | string[] } };
+  };
+  const { command } = compose.services.redis;
+  const words = typeof command === 'string' ? command.split(/\s+/) : command;
+  const server = words.indexOf('redis-server');
+  if (server < 0) {
+    throw new Error(`${file}: no redis-server in the redis service's command`);
   }
-  const value = line.slice(line.indexOf('command:') + 'command:'.length).trim();
-  const args = value.startsWith('[') ? (JSON.parse(value.replace(/'/g, '"')) as string[]) : value.split(/\s+/);
-  return args.slice(1).map((arg) => arg.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1'));
+  return words.slice(server + 1).map((arg) => arg.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1'));
 }
 
 describe.each(['docker-compose.dev.yml', 'docker-compose.prod.yml'])('%s', (file) => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createBroker, type Broker, type CommonBrokerOptions } from '@mupets/broker';
+import { createBroker, type Broker, type CommonBrokerOptions, type RedisTarget } from '@mupets/broker';
 import { envEnum, envInt, envUrl } from './env-schema';
 
 /**
@@ -11,6 +11,10 @@ export const brokerSettings = {
   BROKER: envEnum(['redis', 'kafka'] as const, 'redis'),
   /** With BROKER=redis: the broker. Services that keep state in Redis (tokens, positions) use it with either. */
   REDIS_URL: envUrl({ protocols: ['redis:', 'rediss:'], default: 'redis://redis:6379' }),
+  /** The Redis ACL user to log in as (the prod stack has one per role: deploy/redis/users.acl). Default: none. */
+  REDIS_USERNAME: z.string().min(1).optional(),
+  /** Its password; set REDIS_PASSWORD_FILE (a Docker secret) rather than the value. Default: none. */
+  REDIS_PASSWORD: z.string().min(1).optional(),
   /** With BROKER=kafka: bootstrap brokers, host:port, comma-separated. */
   KAFKA_BROKERS: z.string().min(1).default('kafka:9092'),
   /** With BROKER=kafka: partitions of the topics a service creates (consumers of a group share them). */
@@ -23,9 +27,19 @@ export const brokerSettings = {
 export interface BrokerSettings {
   readonly BROKER: 'redis' | 'kafka';
   readonly REDIS_URL: string;
+  readonly REDIS_USERNAME?: string | undefined;
+  readonly REDIS_PASSWORD?: string | undefined;
   readonly KAFKA_BROKERS: string;
   readonly KAFKA_PARTITIONS: number;
   readonly BROKER_KEY_PREFIX?: string | undefined;
+}
+
+/**
+ * Where a service's own Redis connections go (token store, positions), as the same user as its
+ * broker: `openConnection(redisTarget(config), ...)`, or `credentialsOf` for a plain ioredis client.
+ */
+export function redisTarget(settings: BrokerSettings): RedisTarget {
+  return { url: settings.REDIS_URL, username: settings.REDIS_USERNAME, password: settings.REDIS_PASSWORD };
 }
 
 /** The broker a service's settings select; `options` as createBroker's (the prefix comes from the settings). */
@@ -34,6 +48,8 @@ export function connectBroker(settings: BrokerSettings, options: Omit<CommonBrok
     {
       BROKER: settings.BROKER,
       REDIS_URL: settings.REDIS_URL,
+      REDIS_USERNAME: settings.REDIS_USERNAME,
+      REDIS_PASSWORD: settings.REDIS_PASSWORD,
       KAFKA_BROKERS: settings.KAFKA_BROKERS,
       KAFKA_PARTITIONS: settings.KAFKA_PARTITIONS,
     },

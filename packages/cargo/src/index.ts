@@ -51,7 +51,7 @@ export {
   serviceOf,
   type Labels,
 } from './compose-labels';
-export { brokerSettings, connectBroker, type BrokerSettings } from './broker-config';
+export { brokerSettings, connectBroker, redisTarget, type BrokerSettings } from './broker-config';
 export { healthSettings, orientDbSettings, runtimeSettings } from './service-settings';
 export { containerIdFromMountinfo, ownContainerId } from './own-container';
 export { createLogDemuxer, type LogDemuxer, type LogDemuxerOptions, type LogLine } from './docker-log-demux';

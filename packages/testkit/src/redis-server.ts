@@ -11,6 +11,11 @@ export interface RedisServerOptions {
   appendOnly?: boolean;
   /** More redis-server arguments, after the harness's own (a later one wins), e.g. a compose file's. */
   extraArgs?: readonly string[];
+  /**
+   * Starts the server through this command line, given `redis-server` and its arguments after it
+   * (as a container's entry point is), e.g. `['sh', 'deploy/redis/start.sh']`; with `env`.
+   */
+  launcher?: { readonly command: readonly [string, ...string[]]; readonly env?: NodeJS.ProcessEnv };
 }
 
 export interface RedisServer {
@@ -50,10 +55,12 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     '--loglevel', 'warning',
     ...(options.extraArgs ?? []),
   ]; // prettier-ignore
+  const [command, ...launcherArgs] = options.launcher?.command ?? ['redis-server'];
   const server = supervisedProcess({
     what: `redis-server on port ${port}`,
-    command: 'redis-server',
-    args,
+    command,
+    args: options.launcher ? [...launcherArgs, 'redis-server', ...args] : args,
+    ...(options.launcher?.env ? { env: { ...process.env, ...options.launcher.env } } : {}),
     timeoutMs: 15_000,
     ready: async () => (await ping(port)) === true,
   });

@@ -39,6 +39,39 @@ const FEATURE_FILES: Readonly<Record<string, Feature>> = {
   'src/http-server.ts': 'http',
   'src/greeter.ts': 'consume',
 };
+/** The prod stack's Redis users: generated services log in as `service`. */
+const REDIS_USERS = 'deploy/redis/users.acl';
+/** What a consumer of a channel runs on it (the broker's consumer: group, read, claim, retry, dead-letter). */
+const CONSUMER_COMMANDS =
+  '+xadd +evalsha +eval +xreadgroup +xack +xautoclaim +xclaim +xpending +xgroup|create +xgroup|createconsumer +xinfo +xlen +xrange +hincrby +hdel +multi +exec';
+
+/**
+ * users.acl with the `service` user given `channel` as the new service uses it: a consumer reads,
+ * claims, acks and dead-letters there; an HTTP service publishes there. Nothing for a service that
+ * only publishes its logs and events (the user may already), nor for a channel already granted.
+ */
+export function serviceUserWithChannel(usersAcl: string, channel: string, features: ReadonlySet<Feature>): string {
+  const keys = `~@P@${channel} ~@P@${channel}.dead ~@P@${channel}:failures:*`;
+  const selector = features.has('consume')
+    ? `(${keys} ${CONSUMER_COMMANDS})`
+    : features.has('http') && channel !== 'logs' && channel !== 'events'
+      ? `(~@P@${channel} +xadd +evalsha +eval)`
+      : undefined;
+  if (selector === undefined) {
+    return usersAcl;
+  }
+  const lines = usersAcl.split('\n');
+  const index = lines.findIndex((line) => line.startsWith('user service '));
+  if (index < 0) {
+    throw new GeneratorRefusal(`${REDIS_USERS} has no "user service" line to give ${channel} to; restore it first.`);
+  }
+  if (lines[index]!.includes(selector)) {
+    return usersAcl;
+  }
+  lines[index] = `${lines[index]} ${selector}`;
+  return lines.join('\n');
+}
+
 /** The compose fragments, not copied into the service. */
 const COMPOSE_FRAGMENTS = { dev: 'compose.dev.yml', prod: 'compose.prod.yml' } as const;
 const COMPOSE_FILES = { dev: 'docker-compose.dev.yml', prod: 'docker-compose.prod.yml' } as const;
@@ -113,6 +146,12 @@ export async function generateService(options: GenerateOptions): Promise<Generat
     }
   }
 
+  const usersAcl = readFileSync(join(root, REDIS_USERS), 'utf8');
+  const withChannel = serviceUserWithChannel(usersAcl, channel, features);
+  if (withChannel !== usersAcl) {
+    files.set(REDIS_USERS, withChannel);
+  }
+
   for (const file of templateFiles()) {
     if (Object.values(COMPOSE_FRAGMENTS).includes(file as never)) {
       continue;
@@ -149,6 +188,7 @@ export async function generateService(options: GenerateOptions): Promise<Generat
     for (const which of ['dev', 'prod'] as const) {
       writeFileSync(join(root, COMPOSE_FILES[which]), composeTexts[which]);
     }
+    writeFileSync(join(root, REDIS_USERS), usersAcl);
     writeFileSync(lockPath, lockBefore);
     throw error;
   }

@@ -143,6 +143,7 @@ describe('three services, one of each kind', () => {
   test('git sees only the new folders, added compose entries and the lockfile entries of the new workspaces', () => {
     const changed = git('status', '--porcelain', '--untracked-files=normal').replace(/\n$/, '').split('\n').sort();
     expect(changed).toEqual([
+      ' M deploy/redis/users.acl',
       ' M docker-compose.dev.yml',
       ' M docker-compose.prod.yml',
       ' M package-lock.json',
@@ -150,9 +151,10 @@ describe('three services, one of each kind', () => {
       '?? images/order-mailer/',
       '?? images/web-hook/',
     ]);
-    // only added lines: every line of the originals is still there, in place
+    // only added lines: every line of the originals is still there, in place; in users.acl one line
+    // (the `service` user's) is extended, checked below
     for (const line of git('diff', '--numstat').trim().split('\n')) {
-      expect(line).toMatch(/^\d+\t0\t/);
+      expect(line).toMatch(line.endsWith('deploy/redis/users.acl') ? /^1\t1\t/ : /^\d+\t0\t/);
     }
     const prod = readFileSync(join(scratch, 'docker-compose.prod.yml'), 'utf8');
     expect(prod).toContain(
@@ -162,6 +164,20 @@ describe('three services, one of each kind', () => {
       '  web_hook_api_token:\n    file: ${MUPETS_SECRETS_DIR:-./deploy/secrets}/web_hook_api_token',
     );
     expect(prod).not.toContain('job_runner_api_token');
+    // in prod each logs in as Redis's `service` user; the consumer's channel is granted to that user
+    expect(prod.match(/REDIS_USERNAME: service\n/g)).toHaveLength(3);
+    const serviceUser = (file: string): string =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .find((line) => line.startsWith('user service ')) ?? '';
+    const before = serviceUser(join(repo, 'deploy/redis/users.acl'));
+    const after = serviceUser(join(scratch, 'deploy/redis/users.acl'));
+    // a selector per consumed channel: order-mailer's (by default it consumes events) and job-runner's;
+    // web-hook publishes to events, which the user may already
+    expect(after.startsWith(`${before} (~@P@events ~@P@events.dead ~@P@events:failures:* +xadd `)).toBe(true);
+    expect(after).toContain(' (~@P@jobs ~@P@jobs.dead ~@P@jobs:failures:* +xadd ');
+    expect(after.split('(').length - before.split('(').length).toBe(2);
+    expect(after).toContain('+xreadgroup +xack +xautoclaim');
     const dev = readFileSync(join(scratch, 'docker-compose.dev.yml'), 'utf8');
     expect(dev).toContain('  job-runner-node-modules:');
     // each service its own fixed host port for its API (inspectors are on ports Docker picks)
