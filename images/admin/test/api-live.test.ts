@@ -44,10 +44,14 @@ function entriesOf(sse: SseClient): LiveEntry[] {
 const note = (channel: string, n: number) => ({ type: 'live.test', source: { service: 'live' }, data: { channel, n } });
 
 test('a published entry arrives as an entries event whose id is the cursor of every channel', async () => {
+  // the login's audit record is stored before the stream starts: the audit cursor stays put
+  await waitFor(async () => (await admin.broker.range('audit')).length > 0, { what: 'the login audited' });
   const sse = await connect();
   expect(sse.headers['content-type']).toMatch(/^text\/event-stream/);
   const ready = sse.events.find((e) => e.event === 'ready')!;
-  expect(ready.id).toMatch(/^logs=(0|\d+-\d+);events=(0|\d+-\d+)$/);
+  // every channel of ADMIN_CHANNELS: logs, events and audit (holding the login's audit record)
+  expect(ready.id).toMatch(/^logs=(0|\d+-\d+);events=(0|\d+-\d+);audit=\d+-\d+$/);
+  const audit = String(ready.id).split(';')[2];
 
   const logsId = await admin.broker.publish('logs', note('logs', 1));
   const eventsId = await admin.broker.publish('events', note('events', 1));
@@ -61,7 +65,7 @@ test('a published entry arrives as an entries event whose id is the cursor of ev
   );
   expect(entries.find((e) => e.id === logsId)!.envelope).toMatchObject({ type: 'live.test', data: { n: 1 } });
   const last = sse.events.filter((e) => e.event === 'entries').pop()!;
-  expect(last.id).toBe(`logs=${logsId};events=${eventsId}`);
+  expect(last.id).toBe(`logs=${logsId};events=${eventsId};${audit}`);
 });
 
 test('reconnecting with Last-Event-ID resumes right after it: no gap, no duplicate', async () => {
