@@ -34,6 +34,26 @@ test('every problem is named at once, with the variable and the rule', () => {
   ]);
   expect(kafka.message).toBe(`invalid broker configuration: ${kafka.problems.join('; ')}`);
   expect(error({ BROKER: 'kafka' }).problems).toEqual(['KAFKA_BROKERS: required when BROKER=kafka']);
+  expect(
+    error({ BROKER: 'kafka', KAFKA_BROKERS: 'kafka:9092', KAFKA_USERNAME: 'archiver', KAFKA_SASL_MECHANISM: 'MD5' })
+      .problems,
+  ).toEqual([
+    'KAFKA_SASL_MECHANISM: must be one of SCRAM-SHA-512, SCRAM-SHA-256, PLAIN',
+    'KAFKA_PASSWORD: required with KAFKA_USERNAME',
+  ]);
+  expect(error({ BROKER: 'kafka', KAFKA_BROKERS: 'kafka:9092', KAFKA_PASSWORD: 'secret' }).problems).toEqual([
+    'KAFKA_USERNAME: required with KAFKA_PASSWORD',
+  ]);
+});
+
+test('a Kafka user logs in with SCRAM-SHA-512 unless told otherwise', () => {
+  const selection = { BROKER: 'kafka', KAFKA_BROKERS: 'kafka:9092', KAFKA_USERNAME: 'archiver', KAFKA_PASSWORD: 'pw' };
+  expect(parseBrokerConfig(selection)).toMatchObject({
+    sasl: { mechanism: 'SCRAM-SHA-512', username: 'archiver', password: 'pw' },
+  });
+  expect(parseBrokerConfig({ ...selection, KAFKA_SASL_MECHANISM: 'SCRAM-SHA-256' })).toMatchObject({
+    sasl: { mechanism: 'SCRAM-SHA-256' },
+  });
 });
 
 test('a bad prefix for the chosen backend fails at once, naming the option and its rule', () => {

@@ -1,5 +1,6 @@
 import { BrokerConfigError } from './errors';
 import { createKafkaBroker, parseKafkaBrokers } from './kafka-broker';
+import { KAFKA_SASL_MECHANISMS, type KafkaCredentials } from './kafka-client';
 import type { BrokerLogger } from './logger';
 import { createRedisBroker } from './redis-broker';
 import type { Broker } from './types';
@@ -18,6 +19,12 @@ export interface BrokerSelection {
   readonly KAFKA_BROKERS?: string;
   /** With `BROKER=kafka`: partitions of the topics the broker creates. Default 1. */
   readonly KAFKA_PARTITIONS?: string | number;
+  /** With `BROKER=kafka`: the SASL user to log in as, when Kafka requires one (the prod stack). */
+  readonly KAFKA_USERNAME?: string | undefined;
+  /** Its password (from `KAFKA_PASSWORD_FILE` in a cargo service's config). */
+  readonly KAFKA_PASSWORD?: string | undefined;
+  /** `SCRAM-SHA-512` (default), `SCRAM-SHA-256` or `PLAIN`. */
+  readonly KAFKA_SASL_MECHANISM?: string | undefined;
 }
 
 /** A validated selection. */
@@ -28,7 +35,12 @@ export type BrokerConfig =
       readonly username?: string | undefined;
       readonly password?: string | undefined;
     }
-  | { readonly kind: 'kafka'; readonly brokers: readonly string[]; readonly partitions: number };
+  | {
+      readonly kind: 'kafka';
+      readonly brokers: readonly string[];
+      readonly partitions: number;
+      readonly sasl?: KafkaCredentials | undefined;
+    };
 
 /** What both backends understand; the rest of each backend's options keep their defaults. */
 export interface CommonBrokerOptions {
@@ -90,10 +102,30 @@ function kafkaConfig(selection: BrokerSelection): BrokerConfig {
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > 10_000) {
     problems.push(`KAFKA_PARTITIONS: must be an integer from 1 to 10000, got ${JSON.stringify(rawPartitions)}`);
   }
+  const sasl = kafkaCredentials(selection, problems);
   if (problems.length > 0) {
     throw new BrokerConfigError(problems);
   }
-  return { kind: 'kafka', brokers, partitions };
+  return { kind: 'kafka', brokers, partitions, sasl };
+}
+
+/** The SASL login the selection names, if any; each problem is added to `problems`. */
+function kafkaCredentials(selection: BrokerSelection, problems: string[]): KafkaCredentials | undefined {
+  const { KAFKA_USERNAME: username, KAFKA_PASSWORD: password } = selection;
+  const mechanism = selection.KAFKA_SASL_MECHANISM || 'SCRAM-SHA-512';
+  if (!(KAFKA_SASL_MECHANISMS as readonly string[]).includes(mechanism)) {
+    problems.push(`KAFKA_SASL_MECHANISM: must be one of ${KAFKA_SASL_MECHANISMS.join(', ')}`);
+  }
+  if (!username && !password) {
+    return undefined;
+  }
+  if (!username || !password) {
+    problems.push(
+      `${username ? 'KAFKA_PASSWORD' : 'KAFKA_USERNAME'}: required with ${username ? 'KAFKA_USERNAME' : 'KAFKA_PASSWORD'}`,
+    );
+    return undefined;
+  }
+  return { mechanism: mechanism as KafkaCredentials['mechanism'], username, password };
 }
 
 /**
@@ -117,6 +149,7 @@ export function createBroker(selection: BrokerSelection | BrokerConfig, options:
     ...common,
     brokers: config.brokers,
     partitions: config.partitions,
+    ...(config.sasl ? { sasl: config.sasl } : {}),
     ...(prefix !== undefined ? { topicPrefix: prefix } : {}),
   });
 }

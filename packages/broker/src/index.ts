@@ -49,6 +49,7 @@ export {
 export type { BrokerLogger } from './logger';
 export { createRedisBroker, DEAD_LETTER_SUFFIX, type RedisBrokerOptions } from './redis-broker';
 export { createKafkaBroker, parseKafkaBrokers, type KafkaBrokerOptions } from './kafka-broker';
+export { KAFKA_SASL_MECHANISMS, type KafkaCredentials } from './kafka-client';
 export {
   createBroker,
   parseBrokerConfig,

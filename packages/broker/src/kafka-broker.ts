@@ -11,7 +11,14 @@ import {
 import { DEAD_LETTER_SUFFIX } from './dead-letter';
 import { convertMessages } from './envelope-batch';
 import { BrokerClosedError, BrokerUnavailableError } from './errors';
-import { baseClientOptions, TopicRegistry, watchClient, type KafkaSettings, type TopicLayout } from './kafka-client';
+import {
+  baseClientOptions,
+  TopicRegistry,
+  watchClient,
+  type KafkaCredentials,
+  type KafkaSettings,
+  type TopicLayout,
+} from './kafka-client';
 import { KafkaStreamConsumer } from './kafka-consumer';
 import { isKafkaId } from './kafka-id';
 import { decodeDeliveryState } from './kafka-delivery-state';
@@ -70,6 +77,8 @@ export interface KafkaBrokerOptions {
   publishBatchSize?: number;
   /** How long `close()` waits for buffered messages to be confirmed before rejecting them. Default 5000 ms. */
   closeTimeoutMs?: number;
+  /** The SASL user every client logs in as (the prod stack's Kafka: SCRAM-SHA-512). Default: none. */
+  sasl?: KafkaCredentials;
   /**
    * The shortest session timeout the Kafka cluster allows (its `group.min.session.timeout.ms`,
    * 6000 by default). A consumer's `minIdleMs` below it is raised to it. Default 6000 ms.
@@ -141,6 +150,7 @@ class KafkaBroker implements Broker {
       clientId: options.clientId ?? `mupets-${hostname()}`,
       bootstrapBrokers: parseKafkaBrokers(options.brokers),
       logger,
+      sasl: options.sasl,
     };
     this.admin = new Admin(baseClientOptions(this.settings, 'admin'));
     this.adminWatch = watchClient(this.admin, 'admin', this.settings);

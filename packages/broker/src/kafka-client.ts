@@ -1,11 +1,22 @@
 import type { Admin, Base, BaseOptions, GenericError } from '@platformatic/kafka';
 import type { BrokerLogger } from './logger';
 
+/** The SASL mechanisms the broker logs in with: SCRAM (the prod stack's) or PLAIN (over TLS only). */
+export const KAFKA_SASL_MECHANISMS = ['SCRAM-SHA-512', 'SCRAM-SHA-256', 'PLAIN'] as const;
+
+/** A Kafka user and its password: every client of the broker authenticates as it. */
+export interface KafkaCredentials {
+  readonly mechanism: (typeof KAFKA_SASL_MECHANISMS)[number];
+  readonly username: string;
+  readonly password: string;
+}
+
 /** What every Kafka client of one broker shares. */
 export interface KafkaSettings {
   readonly clientId: string;
   readonly bootstrapBrokers: readonly string[];
   readonly logger: BrokerLogger;
+  readonly sasl?: KafkaCredentials | undefined;
 }
 
 /**
@@ -20,6 +31,7 @@ export function baseClientOptions(settings: KafkaSettings, role: string): BaseOp
     retries: 3,
     retryDelay: (_client, _operation, attempt) => Math.min(1000, 100 * 2 ** attempt),
     autocreateTopics: false,
+    ...(settings.sasl ? { sasl: { ...settings.sasl } } : {}),
   };
 }
 

@@ -184,7 +184,13 @@ export class KafkaStreamConsumer implements Consumer {
       const mine = assignments?.find((a) => a.topic === ctx.topic)?.partitions ?? [];
       this.assignment = { generation: generationId ?? -1, partitions: new Set(mine) };
     });
-    this.committer = new GroupCommitter(ctx.admin, ctx.groupId, ctx.topic, `${base.clientId}-commits`);
+    this.committer = new GroupCommitter(
+      ctx.admin,
+      ctx.groupId,
+      ctx.topic,
+      `${base.clientId}-commits`,
+      ctx.settings.sasl,
+    );
     this.stopped = this.run();
   }
 

@@ -1,4 +1,5 @@
 import { Connection, FindCoordinatorKeyTypes, offsetCommitV8, type Admin } from '@platformatic/kafka';
+import type { KafkaCredentials } from './kafka-client';
 import { encodeDeliveryState, type DeliveryState } from './kafka-delivery-state';
 
 /** One partition's new committed offset and the delivery state that goes with it. */
@@ -29,6 +30,8 @@ export class GroupCommitter {
     private readonly groupId: string,
     private readonly topic: string,
     private readonly clientId: string,
+    /** The SASL login of the broker's other clients: a cluster with users refuses this connection without it. */
+    private readonly sasl?: KafkaCredentials,
   ) {}
 
   async commit(commits: readonly PartitionCommit[], membership: Membership): Promise<void> {
@@ -73,7 +76,10 @@ export class GroupCommitter {
     if (!coordinator) {
       throw new Error(`no coordinator for kafka group ${this.groupId}`);
     }
-    const connection = new Connection(this.clientId, { connectTimeout: 5000 });
+    const connection = new Connection(this.clientId, {
+      connectTimeout: 5000,
+      ...(this.sasl ? { sasl: { ...this.sasl } } : {}),
+    });
     // failures surface as rejected requests; the event would otherwise be thrown
     connection.on('error', () => undefined);
     await connection.connect(coordinator.host, coordinator.port);

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { createBroker, type Broker, type CommonBrokerOptions, type RedisTarget } from '@mupets/broker';
+import {
+  createBroker,
+  KAFKA_SASL_MECHANISMS,
+  type Broker,
+  type CommonBrokerOptions,
+  type RedisTarget,
+} from '@mupets/broker';
 import { envEnum, envInt, envUrl } from './env-schema';
 
 /**
@@ -19,6 +25,12 @@ export const brokerSettings = {
   KAFKA_BROKERS: z.string().min(1).default('kafka:9092'),
   /** With BROKER=kafka: partitions of the topics a service creates (consumers of a group share them). */
   KAFKA_PARTITIONS: envInt({ min: 1, max: 10_000, default: 1 }),
+  /** With BROKER=kafka: the SASL user to log in as (the prod stack's Kafka has one per role). Default: none. */
+  KAFKA_USERNAME: z.string().min(1).optional(),
+  /** Its password; set KAFKA_PASSWORD_FILE (a Docker secret) rather than the value. Default: none. */
+  KAFKA_PASSWORD: z.string().min(1).optional(),
+  /** The SASL mechanism: SCRAM-SHA-512 (default), SCRAM-SHA-256, or PLAIN (over TLS only). */
+  KAFKA_SASL_MECHANISM: envEnum(KAFKA_SASL_MECHANISMS, 'SCRAM-SHA-512'),
   /** Prefix of the stream keys (Redis, default `mupets:`) or topics and group ids (Kafka, default `mupets.`). */
   BROKER_KEY_PREFIX: z.string().min(1).optional(),
 };
@@ -31,6 +43,9 @@ export interface BrokerSettings {
   readonly REDIS_PASSWORD?: string | undefined;
   readonly KAFKA_BROKERS: string;
   readonly KAFKA_PARTITIONS: number;
+  readonly KAFKA_USERNAME?: string | undefined;
+  readonly KAFKA_PASSWORD?: string | undefined;
+  readonly KAFKA_SASL_MECHANISM?: string | undefined;
   readonly BROKER_KEY_PREFIX?: string | undefined;
 }
 
@@ -52,6 +67,9 @@ export function connectBroker(settings: BrokerSettings, options: Omit<CommonBrok
       REDIS_PASSWORD: settings.REDIS_PASSWORD,
       KAFKA_BROKERS: settings.KAFKA_BROKERS,
       KAFKA_PARTITIONS: settings.KAFKA_PARTITIONS,
+      KAFKA_USERNAME: settings.KAFKA_USERNAME,
+      KAFKA_PASSWORD: settings.KAFKA_PASSWORD,
+      KAFKA_SASL_MECHANISM: settings.KAFKA_SASL_MECHANISM,
     },
     { ...options, ...(settings.BROKER_KEY_PREFIX ? { prefix: settings.BROKER_KEY_PREFIX } : {}) },
   );

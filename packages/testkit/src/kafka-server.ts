@@ -21,6 +21,13 @@ export interface KafkaServerOptions {
   heap?: string;
   /** How long one start may take. Default 90 000 ms (a JVM on a busy 2-core VM is slow to warm up). */
   startTimeoutMs?: number;
+  /**
+   * Clients must log in with SASL/SCRAM-SHA-512 as one of these users (name → password), and ACLs
+   * decide what each may do (none: nothing, but `superUser`, who may do everything). The broker and
+   * its controller talk over PLAINTEXT listeners of their own (`internalPort`, whose unauthenticated
+   * principal is a super user: a test sets ACLs there), on 127.0.0.1.
+   */
+  scram?: { readonly users: Readonly<Record<string, string>>; readonly superUser?: string };
 }
 
 export interface KafkaServer {
@@ -29,6 +36,8 @@ export interface KafkaServer {
   readonly port: number;
   /** The KRaft controller listener. */
   readonly controllerPort: number;
+  /** With `scram`: the broker's own PLAINTEXT listener (its principal is a super user); else `port`. */
+  readonly internalPort: number;
   /** Holds the configuration and, under `data/`, the logs (topics) and the metadata log. */
   readonly dir: string;
   /** Kills the broker (SIGKILL by default) and waits until it is gone. */
@@ -72,6 +81,7 @@ export function assertKafkaInstalled(env: NodeJS.ProcessEnv = process.env): stri
 const KAFKA_TOOLS: Readonly<Record<string, string>> = {
   'kafka-console-producer.sh': 'org.apache.kafka.tools.ConsoleProducer',
   'kafka-topics.sh': 'org.apache.kafka.tools.TopicCommand',
+  'kafka-acls.sh': 'org.apache.kafka.tools.AclCommand',
 };
 
 /**
@@ -100,6 +110,28 @@ function clusterId(): string {
       return id;
     }
   }
+}
+
+/** With SCRAM: clients on a SASL listener, the broker itself on a PLAINTEXT one, ACLs enforced. */
+function scramProperties(
+  port: number,
+  internalPort: number,
+  controllerPort: number,
+  superUser: string | undefined,
+): Record<string, string> {
+  return {
+    listeners: `CLIENT://127.0.0.1:${port},INTERNAL://127.0.0.1:${internalPort},CONTROLLER://127.0.0.1:${controllerPort}`,
+    'advertised.listeners': `CLIENT://127.0.0.1:${port},INTERNAL://127.0.0.1:${internalPort}`,
+    'inter.broker.listener.name': 'INTERNAL',
+    'listener.security.protocol.map': 'CLIENT:SASL_PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'sasl.enabled.mechanisms': 'SCRAM-SHA-512',
+    'listener.name.client.scram-sha-512.sasl.jaas.config':
+      'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    // the broker and the controller reach each other unauthenticated, as ANONYMOUS, on 127.0.0.1
+    'super.users': superUser ? `User:ANONYMOUS;User:${superUser}` : 'User:ANONYMOUS',
+    'allow.everyone.if.no.acl.found': 'false',
+  };
 }
 
 function serverProperties(
@@ -167,16 +199,30 @@ export async function startKafkaServer(options: KafkaServerOptions = {}): Promis
   while (controllerPort === port) {
     controllerPort = await freePort();
   }
+  let internalPort = port;
+  while (options.scram && (internalPort === port || internalPort === controllerPort)) {
+    internalPort = await freePort();
+  }
   const dir = mkdtempSync(join(tmpdir(), 'mupets-kafka-'));
   const config = join(dir, 'server.properties');
   const log4j = join(dir, 'log4j2.properties');
-  writeFileSync(config, serverProperties(dir, port, controllerPort, options.properties ?? {}));
+  const scram = options.scram;
+  const properties = {
+    ...(scram ? scramProperties(port, internalPort, controllerPort, scram.superUser) : {}),
+    ...options.properties,
+  };
+  writeFileSync(config, serverProperties(dir, port, controllerPort, properties));
   writeFileSync(log4j, LOG4J2_PROPERTIES);
   const jvm = [`-Dlog4j2.configurationFile=${log4j}`, '-Djava.awt.headless=true', '-cp', join(libs, '*')];
+  // SCRAM credentials go into the metadata log as it is formatted
+  const users = Object.entries(scram?.users ?? {}).flatMap(([name, password]) => [
+    '--add-scram',
+    `SCRAM-SHA-512=[name=${name},password=${password}]`,
+  ]);
   try {
     await promisify(execFile)(
       'java',
-      [...jvm, 'kafka.tools.StorageTool', 'format', '--cluster-id', clusterId(), '--config', config],
+      [...jvm, 'kafka.tools.StorageTool', 'format', '--cluster-id', clusterId(), '--config', config, ...users],
       { timeout: 60_000 },
     );
   } catch (error) {
@@ -207,6 +253,7 @@ export async function startKafkaServer(options: KafkaServerOptions = {}): Promis
     brokers: `127.0.0.1:${port}`,
     port,
     controllerPort,
+    internalPort,
     dir,
     stop,
     start,
