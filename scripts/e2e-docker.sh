@@ -156,7 +156,7 @@ rcli() {
   local user=$1
   shift
   # shellcheck disable=SC2016 # expanded by the container's shell
-  docker exec -i "$redis_id" sh -c 'REDISCLI_AUTH="$(cat "/run/secrets/redis_$0_password")" exec redis-cli --user "$0" "$@"' "$user" "$@"
+  docker exec -i "$redis_id" sh -c 'REDISCLI_AUTH="$(cat "/run/secrets/broker_$0_password")" exec redis-cli --user "$0" "$@"' "$user" "$@"
 }
 
 # publish SERVICE_TAG FROM TO: envelopes FROM..TO into the logs stream, with redis-cli as a cargo
@@ -318,7 +318,7 @@ head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/secrets/orientdb_roo
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/secrets/orientdb_reader_password"
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/secrets/admin_password"
 for user in archiver admin ingest collector service; do
-  head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/secrets/redis_${user}_password"
+  head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/secrets/broker_${user}_password"
 done
 # the services read them as uid 1000
 chmod 0644 "$work/secrets"/*
@@ -407,7 +407,7 @@ grep -q NOPERM <<<"$out" || fail "the service user may XGROUP SETID the archiver
 out=$(rcli service XRANGE mupets:logs - + COUNT 1 2>&1 || true)
 grep -q NOPERM <<<"$out" || fail "the service user may read the logs stream: $out"
 if docker inspect -f '{{json .Config.Env}} {{json .Config.Cmd}}' "$redis_id" "$(container log-archiver)" "$admin_id" |
-  grep -qF "$(cat "$work/secrets/redis_archiver_password")"; then
+  grep -qF "$(cat "$work/secrets/broker_archiver_password")"; then
   fail "a Redis password is visible in a container's configuration"
 fi
 info "Redis: unauthenticated clients and the service user are refused what is not theirs"

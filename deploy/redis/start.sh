@@ -2,7 +2,7 @@
 # Starts Redis with the ACL users of deploy/redis/users.acl: renders it with each role's password
 # hash, then execs the command it is given (the image's entry point and redis-server) with --aclfile.
 #   sh start.sh docker-entrypoint.sh redis-server --appendonly yes ...
-# MUPETS_REDIS_SECRETS  where redis_<user>_password files are (default /run/secrets)
+# MUPETS_REDIS_SECRETS  where broker_<user>_password files are (default /run/secrets)
 # MUPETS_REDIS_ACL      the rendered file (default /tmp/mupets-users.acl; hashes only, no password)
 # MUPETS_BROKER_KEY_PREFIX  the stream key prefix the services use (default mupets:)
 set -eu
@@ -15,7 +15,7 @@ case $prefix in
 esac
 script="s/@P@/$prefix/g"
 for user in archiver admin ingest collector service; do
-  file="$secrets/redis_${user}_password"
+  file="$secrets/broker_${user}_password"
   if [ ! -r "$file" ]; then
     echo "start.sh: cannot read $file (deploy/secrets/README.md)" >&2
     exit 2

@@ -27,7 +27,7 @@ beforeAll(async () => {
     const password = randomBytes(18).toString('base64url');
     passwords.set(user, password);
     // as `openssl rand ... > file` writes it, with a trailing newline the services ignore
-    writeFileSync(join(secrets, `redis_${user}_password`), `${password}\n`);
+    writeFileSync(join(secrets, `broker_${user}_password`), `${password}\n`);
   }
   server = await startRedisServer({
     launcher: {

@@ -72,6 +72,37 @@ export function serviceUserWithChannel(usersAcl: string, channel: string, featur
   return lines.join('\n');
 }
 
+/** The prod stack's Kafka ACLs: generated services log in as `service`. */
+const KAFKA_ACLS = 'deploy/kafka/acls.sh';
+
+/**
+ * acls.sh with the Kafka ACLs the new service needs on `channel`: a consumer reads it in its own
+ * group (and only that group) and dead-letters; an HTTP service publishes there. Nothing for a
+ * service that only publishes to logs and events.
+ */
+export function kafkaAclsWithChannel(
+  aclsSh: string,
+  service: string,
+  channel: string,
+  features: ReadonlySet<Feature>,
+): string {
+  const lines: string[] = [];
+  if (features.has('consume')) {
+    lines.push(
+      `# ${service} (npm run new:service): consumes ${channel} in its group ${service}, publishes there`,
+      `allow service Read Write Describe Create -- --topic "\${p}${channel}"`,
+      `allow service Write Describe Create -- --topic "\${p}${channel}.dead"`,
+      `allow service Read Describe -- --group "\${p}${channel}/${service}"`,
+    );
+  } else if (features.has('http') && channel !== 'logs' && channel !== 'events') {
+    lines.push(
+      `# ${service} (npm run new:service): publishes to ${channel}`,
+      `allow service Write Describe Create -- --topic "\${p}${channel}"`,
+    );
+  }
+  return lines.length === 0 ? aclsSh : `${aclsSh.replace(/\n*$/, '\n')}\n${lines.join('\n')}\n`;
+}
+
 /** The compose fragments, not copied into the service. */
 const COMPOSE_FRAGMENTS = { dev: 'compose.dev.yml', prod: 'compose.prod.yml' } as const;
 const COMPOSE_FILES = { dev: 'docker-compose.dev.yml', prod: 'docker-compose.prod.yml' } as const;
@@ -151,6 +182,11 @@ export async function generateService(options: GenerateOptions): Promise<Generat
   if (withChannel !== usersAcl) {
     files.set(REDIS_USERS, withChannel);
   }
+  const aclsSh = readFileSync(join(root, KAFKA_ACLS), 'utf8');
+  const withAcls = kafkaAclsWithChannel(aclsSh, names.kebab, channel, features);
+  if (withAcls !== aclsSh) {
+    files.set(KAFKA_ACLS, withAcls);
+  }
 
   for (const file of templateFiles()) {
     if (Object.values(COMPOSE_FRAGMENTS).includes(file as never)) {
@@ -189,6 +225,7 @@ export async function generateService(options: GenerateOptions): Promise<Generat
       writeFileSync(join(root, COMPOSE_FILES[which]), composeTexts[which]);
     }
     writeFileSync(join(root, REDIS_USERS), usersAcl);
+    writeFileSync(join(root, KAFKA_ACLS), aclsSh);
     writeFileSync(lockPath, lockBefore);
     throw error;
   }

@@ -143,6 +143,7 @@ describe('three services, one of each kind', () => {
   test('git sees only the new folders, added compose entries and the lockfile entries of the new workspaces', () => {
     const changed = git('status', '--porcelain', '--untracked-files=normal').replace(/\n$/, '').split('\n').sort();
     expect(changed).toEqual([
+      ' M deploy/kafka/acls.sh',
       ' M deploy/redis/users.acl',
       ' M docker-compose.dev.yml',
       ' M docker-compose.prod.yml',
@@ -178,6 +179,11 @@ describe('three services, one of each kind', () => {
     expect(after).toContain(' (~@P@jobs ~@P@jobs.dead ~@P@jobs:failures:* +xadd ');
     expect(after.split('(').length - before.split('(').length).toBe(2);
     expect(after).toContain('+xreadgroup +xack +xautoclaim');
+    // on Kafka, each consumer its own group only
+    const acls = readFileSync(join(scratch, 'deploy/kafka/acls.sh'), 'utf8');
+    expect(acls).toContain('allow service Read Describe -- --group "${p}jobs/job-runner"\n');
+    expect(acls).toContain('allow service Read Describe -- --group "${p}events/order-mailer"\n');
+    expect(acls).not.toContain('web-hook');
     const dev = readFileSync(join(scratch, 'docker-compose.dev.yml'), 'utf8');
     expect(dev).toContain('  job-runner-node-modules:');
     // each service its own fixed host port for its API (inspectors are on ports Docker picks)
