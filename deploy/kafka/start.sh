@@ -26,8 +26,13 @@ for user in archiver admin ingest collector service; do
   case $password in
     *[!A-Za-z0-9._~-]*) echo "start.sh: broker_${user}_password may hold only letters, digits and . _ ~ -" >&2; exit 2 ;;
   esac
+  # kafka-configs takes the credential only as an argument (its --add-config-file refuses SCRAM
+  # entries), and it echoes a credential it refuses: its output never reaches the log
   kafka-configs.sh --bootstrap-server "$internal" --alter --entity-type users --entity-name "$user" \
-    --add-config "SCRAM-SHA-512=[password=$password]" >/dev/null
+    --add-config "SCRAM-SHA-512=[password=$password]" >/dev/null 2>&1 || {
+    echo "start.sh: could not set the SCRAM credential of $user" >&2
+    exit 1
+  }
 done
 sh "$here/acls.sh" "$internal"
 touch "$ready"
