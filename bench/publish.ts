@@ -3,6 +3,9 @@
 // `npm run bench:publish -- --broker kafka`: the same against a private Kafka, with Kafka's own
 // producer performance tool as the baseline (publish-kafka.ts).
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import Redis from 'ioredis';
 import { buildEnvelope, createRedisBroker, DEFAULT_MAX_MESSAGE_BYTES, serializeEnvelope } from '@mupets/broker';
 import { best, messageFor, NAIVE_TOTAL, publishArrays, publishSingles, seconds, TOTAL, WINDOW } from './publish-common';
@@ -37,6 +40,25 @@ function redisBenchmarkXadd(host: string, port: number, payload: string, clients
   return Number(rps);
 }
 
+/**
+ * The prod stack's `service` user (deploy/redis/users.acl: XADD through the publish script on logs
+ * and events only), on the bench's key prefix, with a password of its own: what every publish of a
+ * cargo service in prod is checked against.
+ */
+async function createServiceUser(admin: Redis, name: string, password: string): Promise<void> {
+  const line = readFileSync(resolve(__dirname, '../deploy/redis/users.acl'), 'utf8')
+    .split('\n')
+    .find((candidate) => candidate.startsWith('user service '));
+  if (!line) {
+    throw new Error('deploy/redis/users.acl has no "user service" line');
+  }
+  const rules = line
+    .slice('user service '.length)
+    .replace('#@HASH_service@', `>${password}`)
+    .replaceAll('@P@', 'bench:');
+  await admin.call('ACL', 'SETUSER', name, ...(rules.match(/\([^)]*\)|\S+/g) ?? []));
+}
+
 async function main(): Promise<void> {
   const redisInfo = await redisForBench();
   const admin = new Redis(redisInfo.url);
@@ -52,6 +74,23 @@ async function main(): Promise<void> {
     const oursBatched = await best(() => rateOf(admin, 'bench:batched', () => publishArrays(broker)));
     await broker.close();
     const peakRssMb = process.resourceUsage().maxRSS / 1024;
+
+    // the same publishes as the prod `service` ACL user: the cost of Redis checking every XADD
+    const password = randomBytes(18).toString('base64url');
+    await createServiceUser(admin, 'bench-service', password);
+    const asService = createRedisBroker({
+      url: redisInfo.url,
+      username: 'bench-service',
+      password,
+      keyPrefix: 'bench:',
+      maxBufferedMessages: WINDOW * 2,
+    });
+    const asDefault = createRedisBroker({ url: redisInfo.url, keyPrefix: 'bench:', maxBufferedMessages: WINDOW * 2 });
+    await Promise.all([asService.ready(10_000), asDefault.ready(10_000)]);
+    const oursDefaultUser = await best(() => rateOf(admin, 'bench:logs', () => publishSingles(asDefault, 'logs')));
+    const oursAcl = await best(() => rateOf(admin, 'bench:logs', () => publishSingles(asService, 'logs')));
+    await Promise.all([asService.close(), asDefault.close()]);
+    await admin.call('ACL', 'DELUSER', 'bench-service');
 
     // naive: one await per XADD, same envelopes
     const naiveRedis = new Redis(redisInfo.url);
@@ -94,6 +133,9 @@ async function main(): Promise<void> {
     console.log(`ratio: ${(ours / baseline).toFixed(2)}`);
     console.log(`ratio_batched: ${(oursBatched / baseline).toFixed(2)}`);
     console.log(`ratio_vs_one_client: ${(ours / baselineOne).toFixed(2)}`);
+    console.log(`publish_default_user_msgs_per_s: ${Math.round(oursDefaultUser)}`);
+    console.log(`publish_acl_service_user_msgs_per_s: ${Math.round(oursAcl)}`);
+    console.log(`ratio_acl_user_vs_default_user: ${(oursAcl / oursDefaultUser).toFixed(2)}`);
     console.log(`publisher_rss_before_mb: ${rssBeforeMb.toFixed(1)}`);
     console.log(`publisher_peak_rss_mb: ${peakRssMb.toFixed(1)}`);
   } finally {
