@@ -1,6 +1,6 @@
 import { Consumer as KafkaClientConsumer, ListOffsetTimestamps, type Admin } from '@platformatic/kafka';
-import { runBatchHandler } from './batch-handler';
-import { deadLetterEnvelope, errorMessage } from './dead-letter';
+import { errorMessage } from './dead-letter';
+import { deliverBatch, type DeliveryBackend } from './delivery-policy';
 import type { Envelope } from './envelope.schema';
 import { baseClientOptions, kafkaErrorIs, watchClient, type KafkaSettings, type TopicLayout } from './kafka-client';
 import type { DeliveryState } from './kafka-delivery-state';
@@ -11,7 +11,7 @@ import { parseRecord, recordsOf, type KafkaRecordEntry } from './kafka-records';
 import { backoffMs, sleep } from './sleep';
 import { untilAborted } from './until-aborted';
 import type { resolveConsumeOptions } from './stream-consumer';
-import type { BatchHandler, Consumer, Delivery } from './types';
+import type { BatchHandler, Consumer } from './types';
 
 type Resolved = ReturnType<typeof resolveConsumeOptions>;
 
@@ -152,6 +152,7 @@ export class KafkaStreamConsumer implements Consumer {
   private membershipLost = false;
   private joined = false;
   private layout: TopicLayout | undefined;
+  private readonly delivery: DeliveryBackend<Item>;
 
   constructor(
     private readonly ctx: KafkaConsumerContext,
@@ -161,6 +162,25 @@ export class KafkaStreamConsumer implements Consumer {
     private readonly options: Resolved,
   ) {
     this.name = options.consumer;
+    this.delivery = {
+      channel,
+      deadLetterChannel: ctx.deadLetterChannel,
+      group,
+      consumer: this.name,
+      logger: ctx.settings.logger,
+      // deliveries are counted before each batch (the delivery state): only unacked ones count
+      limits: { maxDeliveries: options.maxDeliveries, deliveriesMeanFailures: true },
+      read: ({ record, deliveries }) => ({
+        ...parseRecord(record, { topic: ctx.topic, channel }),
+        id: kafkaId(record.partition, record.offset),
+        deliveries,
+      }),
+      countFailure: (_item, delivery) => delivery.deliveries,
+      retry: (item) => this.retryLater(item),
+      // acked by the commit after the batch (the commit point stops at the first entry not done with)
+      ack: () => Promise.resolve(),
+      storeDeadLetter: (item, letter) => this.storeDeadLetter(item, letter),
+    };
     const base = baseClientOptions(ctx.settings, `consumer-${group}`);
     this.client = new KafkaClientConsumer({
       ...base,
@@ -497,45 +517,7 @@ export class KafkaStreamConsumer implements Consumer {
     }
     // say "delivered" before the handler runs: a crash from here on counts as a delivery
     await this.commit(touched, false);
-    const good: Delivery[] = [];
-    const byId = new Map<string, Item>();
-    for (const item of items) {
-      const id = kafkaId(item.record.partition, item.record.offset);
-      const parsed = parseRecord(item.record, { topic: this.ctx.topic, channel: this.channel });
-      if (!parsed.ok) {
-        await this.deadLetter(item, id, item.deliveries, parsed.error, { fields: parsed.fields });
-      } else if (item.deliveries > this.options.maxDeliveries) {
-        const error = new Error(
-          `delivered ${item.deliveries - 1} times without an ack (consumer crashed or stalled each time)`,
-        );
-        await this.deadLetter(item, id, item.deliveries - 1, error, { envelope: parsed.envelope });
-      } else {
-        good.push({ id, channel: this.channel, envelope: parsed.envelope, deliveries: item.deliveries });
-        byId.set(id, item);
-      }
-    }
-    if (good.length > 0) {
-      const failures = await runBatchHandler(this.handler, good);
-      for (const delivery of good) {
-        const failure = failures.get(delivery.id);
-        const item = byId.get(delivery.id)!;
-        if (!failure) {
-          continue;
-        }
-        if (failure.deadLetter || delivery.deliveries >= this.options.maxDeliveries) {
-          await this.deadLetter(item, delivery.id, delivery.deliveries, failure.error, { envelope: delivery.envelope });
-        } else {
-          this.retryLater(item);
-          this.ctx.settings.logger.warn('handler failed, entry will be retried', {
-            channel: this.channel,
-            group: this.group,
-            id: delivery.id,
-            deliveries: delivery.deliveries,
-            error: errorMessage(failure.error),
-          });
-        }
-      }
-    }
+    await deliverBatch(items, this.handler, this.delivery);
     await this.commit(touched, true);
   }
 
@@ -547,44 +529,22 @@ export class KafkaStreamConsumer implements Consumer {
     });
   }
 
-  private async deadLetter(
-    item: Item,
-    id: string,
-    deliveries: number,
-    error: unknown,
-    original: { envelope?: Envelope; fields?: string[] },
-  ): Promise<void> {
-    const envelope = deadLetterEnvelope({
-      channel: this.channel,
-      deadLetterChannel: this.ctx.deadLetterChannel,
-      id,
-      group: this.group,
-      consumer: this.name,
-      deliveries,
-      error,
-      original,
-    });
+  /** Stores a dead letter; the entry is acked by the commit after its batch. */
+  private async storeDeadLetter(item: Item, letter: Envelope): Promise<boolean> {
     try {
-      await this.ctx.publishDeadLetter(envelope);
+      await this.ctx.publishDeadLetter(letter);
+      return true;
     } catch (failure) {
       // not stored: the entry stays un-acked and comes back (the dead letter's id makes a repeat harmless)
       this.ctx.settings.logger.error('dead letter not stored; entry will be retried', {
         channel: this.channel,
         group: this.group,
-        id,
+        id: kafkaId(item.record.partition, item.record.offset),
         error: errorMessage(failure),
       });
       this.retryLater({ record: item.record, deliveries: item.deliveries - 1 }, 1000);
-      return;
+      return false;
     }
-    this.ctx.settings.logger.error('entry dead-lettered', {
-      channel: this.channel,
-      group: this.group,
-      id,
-      deliveries,
-      deadLetterChannel: this.ctx.deadLetterChannel,
-      error: errorMessage(error),
-    });
   }
 
   /**

@@ -1,14 +1,14 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
-import { runBatchHandler } from './batch-handler';
-import { deadLetterEnvelope, errorMessage } from './dead-letter';
+import { errorMessage } from './dead-letter';
+import { deliverBatch, type DeliveryBackend } from './delivery-policy';
 import { serializeEnvelope, type Envelope } from './envelope.schema';
 import type { BrokerLogger } from './logger';
 import { closeConnection, openConnection, waitForReady, type RedisTarget } from './redis-connection';
 import { backoffMs, sleep } from './sleep';
 import { ENVELOPE_FIELD, entriesOf, parseEntry, type RawEntry } from './stream-entry';
-import type { BatchHandler, ConsumeOptions, Consumer, Delivery } from './types';
+import type { BatchHandler, ConsumeOptions, Consumer } from './types';
 
 /** What a consumer needs from the broker that created it. */
 export interface ConsumerContext {
@@ -19,6 +19,12 @@ export interface ConsumerContext {
   readonly maxMessageBytes: number;
   keyOf(channel: string): string;
   deadLetterChannel(channel: string): string;
+}
+
+/** An entry read or claimed, with the deliveries Redis counts for it. */
+interface ClaimedEntry {
+  readonly entry: RawEntry;
+  readonly deliveries: number;
 }
 
 type Resolved = Required<Omit<ConsumeOptions, 'reclaimIntervalMs'>> & { reclaimIntervalMs: number };
@@ -69,6 +75,7 @@ export class StreamConsumer implements Consumer {
   private readonly abort = new AbortController();
   private clientId: number | undefined;
   private blocked = false;
+  private readonly delivery: DeliveryBackend<ClaimedEntry>;
 
   constructor(
     private readonly ctx: ConsumerContext,
@@ -82,6 +89,21 @@ export class StreamConsumer implements Consumer {
     // channel and group names never hold a colon, so no channel's key can be this one
     this.failuresKey = `${this.key}:failures:${group}`;
     this.conn = openConnection(ctx.target, `consumer:${group}`, ctx.logger);
+    this.delivery = {
+      channel,
+      deadLetterChannel: ctx.deadLetterChannel(channel),
+      group,
+      consumer: this.name,
+      logger: ctx.logger,
+      // Redis counts every takeover as a delivery: handler failures are counted apart (failuresKey)
+      limits: { maxDeliveries: options.maxDeliveries, deliveriesMeanFailures: false },
+      read: ({ entry, deliveries }) => ({ ...parseEntry(entry, { key: this.key, channel }), deliveries }),
+      countFailure: ({ entry: [id] }) => this.ctx.main.hincrby(this.failuresKey, id, 1),
+      // left pending: reclaimed once idle for minIdleMs
+      retry: () => undefined,
+      ack: (items) => this.ack(items.map(({ entry: [id] }) => id)),
+      storeDeadLetter: ({ entry: [id] }, letter) => this.storeDeadLetter(id, letter),
+    };
     this.stopped = this.run().finally(() => closeConnection(this.conn));
   }
 
@@ -269,46 +291,8 @@ export class StreamConsumer implements Consumer {
     }
   }
 
-  private async process(items: Array<{ entry: RawEntry; deliveries: number }>): Promise<void> {
-    const good: Delivery[] = [];
-    for (const { entry, deliveries } of items) {
-      const parsed = parseEntry(entry, { key: this.key, channel: this.channel });
-      if (!parsed.ok) {
-        await this.deadLetter(parsed.id, deliveries, parsed.error, { fields: parsed.fields });
-      } else {
-        good.push({ id: parsed.id, channel: this.channel, envelope: parsed.envelope, deliveries });
-      }
-    }
-    if (good.length === 0) {
-      return;
-    }
-    const failures = await runBatchHandler(this.handler, good);
-    const acks: string[] = [];
-    for (const delivery of good) {
-      const failure = failures.get(delivery.id);
-      if (!failure) {
-        acks.push(delivery.id);
-        continue;
-      }
-      const failed = failure.deadLetter ? 0 : await this.ctx.main.hincrby(this.failuresKey, delivery.id, 1);
-      if (failure.deadLetter || failed >= this.options.maxDeliveries) {
-        await this.deadLetter(delivery.id, failure.deadLetter ? delivery.deliveries : failed, failure.error, {
-          envelope: delivery.envelope,
-        });
-      } else {
-        this.ctx.logger.warn('handler failed, entry will be retried', {
-          channel: this.channel,
-          group: this.group,
-          id: delivery.id,
-          deliveries: delivery.deliveries,
-          failures: failed,
-          error: errorMessage(failure.error),
-        });
-      }
-    }
-    if (acks.length > 0) {
-      await this.ack(acks);
-    }
+  private async process(items: ClaimedEntry[]): Promise<void> {
+    await deliverBatch(items, this.handler, this.delivery);
   }
 
   /** The handler's work is done: keep trying to ack (a lost ack only means a harmless redelivery). */
@@ -339,38 +323,16 @@ export class StreamConsumer implements Consumer {
     }
   }
 
-  private async deadLetter(
-    id: string,
-    deliveries: number,
-    error: unknown,
-    original: { envelope?: Envelope; fields?: string[] | null },
-  ): Promise<void> {
-    const deadChannel = this.ctx.deadLetterChannel(this.channel);
-    const envelope = deadLetterEnvelope({
-      channel: this.channel,
-      deadLetterChannel: deadChannel,
-      id,
-      group: this.group,
-      consumer: this.name,
-      deliveries,
-      error,
-      original,
-    });
-    const json = serializeEnvelope(envelope, Number.POSITIVE_INFINITY);
+  /** Writes the dead letter and acks its entry in one transaction: the entry is in exactly one place. */
+  private async storeDeadLetter(id: string, letter: Envelope): Promise<boolean> {
+    const json = serializeEnvelope(letter, Number.POSITIVE_INFINITY);
     await this.ctx.main
       .multi()
-      .xadd(this.ctx.keyOf(deadChannel), '*', ENVELOPE_FIELD, json)
+      .xadd(this.ctx.keyOf(letter.channel), '*', ENVELOPE_FIELD, json)
       .xack(this.key, this.group, id)
       .hdel(this.failuresKey, id)
       .exec();
-    this.ctx.logger.error('entry dead-lettered', {
-      channel: this.channel,
-      group: this.group,
-      id,
-      deliveries,
-      deadLetterChannel: deadChannel,
-      error: errorMessage(error),
-    });
+    return true;
   }
 }
 
