@@ -29,7 +29,7 @@ import { positiveInteger, publishQueueOptions } from './publish-queue';
 import { openKafkaTail } from './kafka-tail';
 import { resolveRange, resolveReplay } from './range-options';
 import { type BrokerLogger, silentLogger } from './logger';
-import { resolveConsumeOptions } from './stream-consumer';
+import { resolveConsumeOptions } from './consume-options';
 import type {
   BatchHandler,
   Broker,

@@ -10,10 +10,8 @@ import { kafkaId } from './kafka-id';
 import { parseRecord, recordsOf, type KafkaRecordEntry } from './kafka-records';
 import { backoffMs, sleep } from './sleep';
 import { untilAborted } from './until-aborted';
-import type { resolveConsumeOptions } from './stream-consumer';
+import type { ResolvedConsumeOptions } from './consume-options';
 import type { BatchHandler, Consumer } from './types';
-
-type Resolved = ReturnType<typeof resolveConsumeOptions>;
 
 /** What a consumer needs from the broker that created it. */
 export interface KafkaConsumerContext {
@@ -159,7 +157,7 @@ export class KafkaStreamConsumer implements Consumer {
     readonly channel: string,
     readonly group: string,
     private readonly handler: BatchHandler,
-    private readonly options: Resolved,
+    private readonly options: ResolvedConsumeOptions,
   ) {
     this.name = options.consumer;
     this.delivery = {

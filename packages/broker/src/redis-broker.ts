@@ -9,7 +9,8 @@ import { closeConnection, openConnection, waitForReady, type RedisTarget } from 
 import { defineSafeTrim, safeTrim } from './safe-trim';
 import { defineXaddBatch } from './xadd-batch';
 import { resolveRange, resolveReplay } from './range-options';
-import { resolveConsumeOptions, StreamConsumer } from './stream-consumer';
+import { resolveConsumeOptions } from './consume-options';
+import { StreamConsumer } from './stream-consumer';
 import { parseEntry, type RawEntry } from './stream-entry';
 import { isStreamId, streamIdTime } from './stream-id';
 import { positiveInteger, publishQueueOptions } from './publish-queue';

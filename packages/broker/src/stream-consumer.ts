@@ -1,5 +1,3 @@
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import { errorMessage } from './dead-letter';
 import { deliverBatch, type DeliveryBackend } from './delivery-policy';
@@ -8,7 +6,8 @@ import type { BrokerLogger } from './logger';
 import { closeConnection, openConnection, waitForReady, type RedisTarget } from './redis-connection';
 import { backoffMs, sleep } from './sleep';
 import { ENVELOPE_FIELD, entriesOf, parseEntry, type RawEntry } from './stream-entry';
-import type { BatchHandler, ConsumeOptions, Consumer } from './types';
+import type { ResolvedConsumeOptions } from './consume-options';
+import type { BatchHandler, Consumer } from './types';
 
 /** What a consumer needs from the broker that created it. */
 export interface ConsumerContext {
@@ -25,35 +24,6 @@ export interface ConsumerContext {
 interface ClaimedEntry {
   readonly entry: RawEntry;
   readonly deliveries: number;
-}
-
-type Resolved = Required<Omit<ConsumeOptions, 'reclaimIntervalMs'>> & { reclaimIntervalMs: number };
-
-export function resolveConsumeOptions(options: ConsumeOptions = {}): Resolved {
-  const minIdleMs = options.minIdleMs ?? 30_000;
-  const resolved: Resolved = {
-    consumer: options.consumer ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
-    batchSize: options.batchSize ?? 100,
-    maxBatchBytes: options.maxBatchBytes ?? 8 * 1024 * 1024,
-    blockMs: options.blockMs ?? 2000,
-    minIdleMs,
-    reclaimIntervalMs: options.reclaimIntervalMs ?? Math.max(100, Math.floor(minIdleMs / 2)),
-    maxDeliveries: options.maxDeliveries ?? 5,
-    startId: options.startId ?? '0',
-  };
-  for (const key of [
-    'batchSize',
-    'maxBatchBytes',
-    'blockMs',
-    'minIdleMs',
-    'reclaimIntervalMs',
-    'maxDeliveries',
-  ] as const) {
-    if (!Number.isInteger(resolved[key]) || resolved[key] < (key === 'blockMs' ? 0 : 1)) {
-      throw new RangeError(`consume option ${key} must be a positive integer, got ${resolved[key]}`);
-    }
-  }
-  return resolved;
 }
 
 /**
@@ -82,7 +52,7 @@ export class StreamConsumer implements Consumer {
     readonly channel: string,
     readonly group: string,
     private readonly handler: BatchHandler,
-    private readonly options: Resolved,
+    private readonly options: ResolvedConsumeOptions,
   ) {
     this.name = options.consumer;
     this.key = ctx.keyOf(channel);
