@@ -1,8 +1,8 @@
 import { BrokerConfigError } from './errors';
-import { createKafkaBroker, parseKafkaBrokers } from './kafka-broker';
-import { KAFKA_SASL_MECHANISMS, type KafkaCredentials } from './kafka-client';
+import { createKafkaBroker, parseKafkaBrokers } from './kafka/broker';
+import { KAFKA_SASL_MECHANISMS, type KafkaCredentials } from './kafka/client';
 import type { BrokerLogger } from './logger';
-import { createRedisBroker } from './redis-broker';
+import { createRedisBroker } from './redis/broker';
 import type { Broker } from './types';
 
 /** The settings that choose and locate the backend, named as the environment variables that carry them. */

@@ -1,7 +1,7 @@
 import { completeEnvelope, ENTRY_ID_NAMESPACE, entryEnvelopeId, type EntryPosition } from './envelope-completion';
 import { EnvelopeValidationError, type EnvelopeIssue } from './errors';
-import { parseRecord } from './kafka-records';
-import { ENVELOPE_FIELD, parseEntry } from './stream-entry';
+import { parseRecord } from './kafka/records';
+import { ENVELOPE_FIELD, parseEntry } from './redis/entry';
 
 const position: EntryPosition = {
   stream: 'mupets:events',

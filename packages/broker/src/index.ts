@@ -47,9 +47,9 @@ export {
   type EnvelopeIssue,
 } from './errors';
 export type { BrokerLogger } from './logger';
-export { createRedisBroker, DEAD_LETTER_SUFFIX, type RedisBrokerOptions } from './redis-broker';
-export { createKafkaBroker, parseKafkaBrokers, type KafkaBrokerOptions } from './kafka-broker';
-export { KAFKA_SASL_MECHANISMS, type KafkaCredentials } from './kafka-client';
+export { createRedisBroker, DEAD_LETTER_SUFFIX, type RedisBrokerOptions } from './redis/broker';
+export { createKafkaBroker, parseKafkaBrokers, type KafkaBrokerOptions } from './kafka/broker';
+export { KAFKA_SASL_MECHANISMS, type KafkaCredentials } from './kafka/client';
 export {
   createBroker,
   parseBrokerConfig,
@@ -57,4 +57,4 @@ export {
   type BrokerSelection,
   type CommonBrokerOptions,
 } from './create-broker';
-export { closeConnection, credentialsOf, openConnection, redactUrl, type RedisTarget } from './redis-connection';
+export { closeConnection, credentialsOf, openConnection, redactUrl, type RedisTarget } from './redis/connection';

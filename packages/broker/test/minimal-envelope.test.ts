@@ -2,7 +2,7 @@ import { waitFor } from '@mupets/testkit';
 import { entryEnvelopeId, type Delivery, type Envelope, type StreamEntry } from '@mupets/broker';
 import { backends, brokerPerFile } from './helpers';
 // a Redis id's time: these tests check the Redis wire format itself
-import { streamIdTime } from '../src/stream-id';
+import { streamIdTime } from '../src/redis/stream-id';
 
 const UUID_V5 = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

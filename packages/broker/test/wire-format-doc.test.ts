@@ -7,7 +7,7 @@ import { kafkaBrokers, redisUrl, waitFor, writeKafkaToolScripts } from '@mupets/
 import { entryEnvelopeId, type Consumer, type Delivery, type StreamEntry } from '@mupets/broker';
 import { brokerPerFile, kafkaBackend, redisBackend } from './helpers';
 // a Redis id's time: these tests check the Redis wire format itself
-import { streamIdTime } from '../src/stream-id';
+import { streamIdTime } from '../src/redis/stream-id';
 
 // docs/wire-format.md's examples, run as written: the doc and this test cannot drift apart
 const DOC = join(__dirname, '..', '..', '..', 'docs', 'wire-format.md');

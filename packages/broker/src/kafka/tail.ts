@@ -1,12 +1,12 @@
 import { Consumer as KafkaClientConsumer, ListOffsetTimestamps, type Admin } from '@platformatic/kafka';
-import { baseClientOptions, kafkaErrorIs, watchClient, type KafkaSettings, type TopicLayout } from './kafka-client';
-import { isKafkaId, kafkaId, parseKafkaId } from './kafka-id';
-import { closeForcibly } from './kafka-publisher';
-import { parseRecord, recordsOf, type KafkaRecordEntry } from './kafka-records';
-import { backoffMs, sleep } from './sleep';
-import { tailOf } from './tail-of';
-import { untilAborted } from './until-aborted';
-import type { StreamEntry, Tail, TailOptions } from './types';
+import { baseClientOptions, kafkaErrorIs, watchClient, type KafkaSettings, type TopicLayout } from './client';
+import { isKafkaId, kafkaId, parseKafkaId } from './id';
+import { closeForcibly } from './publisher';
+import { parseRecord, recordsOf, type KafkaRecordEntry } from './records';
+import { backoffMs, sleep } from '../sleep';
+import { tailOf } from '../tail-of';
+import { untilAborted } from '../until-aborted';
+import type { StreamEntry, Tail, TailOptions } from '../types';
 
 export interface KafkaTailContext {
   readonly settings: KafkaSettings;

@@ -1,5 +1,5 @@
 import type { Admin, Base, BaseOptions, GenericError } from '@platformatic/kafka';
-import type { BrokerLogger } from './logger';
+import type { BrokerLogger } from '../logger';
 
 /** The SASL mechanisms the broker logs in with: SCRAM (the prod stack's) or PLAIN (over TLS only). */
 export const KAFKA_SASL_MECHANISMS = ['SCRAM-SHA-512', 'SCRAM-SHA-256', 'PLAIN'] as const;

@@ -1,6 +1,6 @@
-import type { DeliveryState } from './kafka-delivery-state';
-import { kafkaId } from './kafka-id';
-import type { GroupStats, PartitionStats } from './types';
+import type { DeliveryState } from './delivery-state';
+import { kafkaId } from './id';
+import type { GroupStats, PartitionStats } from '../types';
 
 /** A partition's stored range: offsets `start` (first kept) to `end` (next to be written). */
 export interface PartitionBounds {

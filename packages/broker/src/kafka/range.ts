@@ -1,10 +1,10 @@
 import { Consumer as KafkaClientConsumer, ListOffsetTimestamps, type Admin } from '@platformatic/kafka';
-import { baseClientOptions, type KafkaSettings, type TopicLayout } from './kafka-client';
-import { kafkaId, parseKafkaId } from './kafka-id';
-import { closeForcibly } from './kafka-publisher';
-import { parseRecord, recordsOf, type KafkaRecordEntry } from './kafka-records';
-import type { ResolvedRange } from './range-options';
-import type { StreamEntry } from './types';
+import { baseClientOptions, type KafkaSettings, type TopicLayout } from './client';
+import { kafkaId, parseKafkaId } from './id';
+import { closeForcibly } from './publisher';
+import { parseRecord, recordsOf, type KafkaRecordEntry } from './records';
+import type { ResolvedRange } from '../range-options';
+import type { StreamEntry } from '../types';
 
 export interface KafkaRangeContext {
   readonly settings: KafkaSettings;

@@ -1,17 +1,17 @@
 import { Consumer as KafkaClientConsumer, ListOffsetTimestamps, type Admin } from '@platformatic/kafka';
-import { errorMessage } from './dead-letter';
-import { deliverBatch, type DeliveryBackend } from './delivery-policy';
-import type { Envelope } from './envelope.schema';
-import { baseClientOptions, kafkaErrorIs, watchClient, type KafkaSettings, type TopicLayout } from './kafka-client';
-import type { DeliveryState } from './kafka-delivery-state';
-import { decodeDeliveryState } from './kafka-delivery-state';
-import { GroupCommitter, type PartitionCommit } from './kafka-group-commits';
-import { kafkaId } from './kafka-id';
-import { parseRecord, recordsOf, type KafkaRecordEntry } from './kafka-records';
-import { backoffMs, sleep } from './sleep';
-import { untilAborted } from './until-aborted';
-import type { ResolvedConsumeOptions } from './consume-options';
-import type { BatchHandler, Consumer } from './types';
+import { errorMessage } from '../dead-letter';
+import { deliverBatch, type DeliveryBackend } from '../delivery-policy';
+import type { Envelope } from '../envelope.schema';
+import { baseClientOptions, kafkaErrorIs, watchClient, type KafkaSettings, type TopicLayout } from './client';
+import type { DeliveryState } from './delivery-state';
+import { decodeDeliveryState } from './delivery-state';
+import { GroupCommitter, type PartitionCommit } from './group-commits';
+import { kafkaId } from './id';
+import { parseRecord, recordsOf, type KafkaRecordEntry } from './records';
+import { backoffMs, sleep } from '../sleep';
+import { untilAborted } from '../until-aborted';
+import type { ResolvedConsumeOptions } from '../consume-options';
+import type { BatchHandler, Consumer } from '../types';
 
 /** What a consumer needs from the broker that created it. */
 export interface KafkaConsumerContext {
@@ -131,7 +131,7 @@ class PartitionState {
  * An entry is acked by committing past it, so a failed entry holds its partition's commit point
  * (not its reading: later entries keep flowing) until it succeeds or is dead-lettered. It is retried
  * after `minIdleMs`, alone or with other due retries. Before each batch is handed over, the
- * partition's delivery state (see kafka-delivery-state.ts) is committed along with the unchanged
+ * partition's delivery state (see delivery-state.ts) is committed along with the unchanged
  * offset; a member that takes the partition over after a crash therefore counts deliveries across
  * crashes, and dead-letters an entry that crashed its consumers `maxDeliveries` times.
  */

@@ -1,4 +1,4 @@
-import { isTransientRedisError, redactUrl } from './redis-connection';
+import { isTransientRedisError, redactUrl } from './connection';
 
 test('credentials never reach a log line', () => {
   expect(redactUrl('redis://user:s3cret@redis:6379/2')).toBe('redis://redis:6379/2');

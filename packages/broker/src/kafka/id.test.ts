@@ -1,5 +1,5 @@
-import { compareStreamIds, isStreamId } from './stream-id';
-import { isKafkaId, kafkaId, parseKafkaId } from './kafka-id';
+import { compareStreamIds, isStreamId } from '../redis/stream-id';
+import { isKafkaId, kafkaId, parseKafkaId } from './id';
 
 test('an entry id is <partition>-<offset> and reads back', () => {
   expect(kafkaId(0, 41n)).toBe('0-41');

@@ -1,8 +1,8 @@
 import { murmur2, type Producer, type ProduceResult } from '@platformatic/kafka';
-import { kafkaErrorIs, type TopicRegistry } from './kafka-client';
-import { kafkaId } from './kafka-id';
-import type { BrokerLogger } from './logger';
-import { confirm, fail, PublishQueue, type BuildQueued, type PublishQueueOptions, type Queued } from './publish-queue';
+import { kafkaErrorIs, type TopicRegistry } from './client';
+import { kafkaId } from './id';
+import type { BrokerLogger } from '../logger';
+import { confirm, fail, PublishQueue, type BuildQueued, type PublishQueueOptions, type Queued } from '../publish-queue';
 
 export interface KafkaPublisherOptions extends PublishQueueOptions {
   /** Messages per produce request. */

@@ -1,5 +1,5 @@
 import Redis, { type RedisOptions } from 'ioredis';
-import type { BrokerLogger } from './logger';
+import type { BrokerLogger } from '../logger';
 
 /**
  * ioredis settings shared by every broker connection. The broker owns retrying: with the offline

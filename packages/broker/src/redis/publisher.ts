@@ -1,8 +1,8 @@
 import type Redis from 'ioredis';
-import { BrokerClosedError } from './errors';
-import type { BrokerLogger } from './logger';
-import { confirm, fail, PublishQueue, type PublishQueueOptions, type Queued } from './publish-queue';
-import { isTransientRedisError, waitForReady } from './redis-connection';
+import { BrokerClosedError } from '../errors';
+import type { BrokerLogger } from '../logger';
+import { confirm, fail, PublishQueue, type PublishQueueOptions, type Queued } from '../publish-queue';
+import { isTransientRedisError, waitForReady } from './connection';
 import { xaddBatch } from './xadd-batch';
 
 export interface PublisherOptions extends PublishQueueOptions {

@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { ENVELOPE_FIELD } from './stream-entry';
+import { ENVELOPE_FIELD } from './entry';
 
 /**
  * XADDs every argument to one stream inside a single script call and returns the ids in order.

@@ -1,6 +1,6 @@
 import { Connection, FindCoordinatorKeyTypes, offsetCommitV8, type Admin } from '@platformatic/kafka';
-import type { KafkaCredentials } from './kafka-client';
-import { encodeDeliveryState, type DeliveryState } from './kafka-delivery-state';
+import type { KafkaCredentials } from './client';
+import { encodeDeliveryState, type DeliveryState } from './delivery-state';
 
 /** One partition's new committed offset and the delivery state that goes with it. */
 export interface PartitionCommit {

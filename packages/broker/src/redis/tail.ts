@@ -1,11 +1,11 @@
 import type Redis from 'ioredis';
-import type { BrokerLogger } from './logger';
-import { closeConnection, openConnection, waitForReady, type RedisTarget } from './redis-connection';
+import type { BrokerLogger } from '../logger';
+import { closeConnection, openConnection, waitForReady, type RedisTarget } from './connection';
 import { isStreamId } from './stream-id';
-import { backoffMs, sleep } from './sleep';
-import { entriesOf, parseEntry } from './stream-entry';
-import { tailOf } from './tail-of';
-import type { StreamEntry, Tail, TailOptions } from './types';
+import { backoffMs, sleep } from '../sleep';
+import { entriesOf, parseEntry } from './entry';
+import { tailOf } from '../tail-of';
+import type { StreamEntry, Tail, TailOptions } from '../types';
 
 /**
  * Follows a stream with plain XREAD BLOCK on a connection of its own (no group, nothing acked):

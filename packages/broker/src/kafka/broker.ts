@@ -7,10 +7,10 @@ import {
   serializeEnvelope,
   type Envelope,
   type MessageInput,
-} from './envelope.schema';
-import { DEAD_LETTER_SUFFIX } from './dead-letter';
-import { convertMessages } from './envelope-batch';
-import { BrokerClosedError, BrokerUnavailableError } from './errors';
+} from '../envelope.schema';
+import { DEAD_LETTER_SUFFIX } from '../dead-letter';
+import { convertMessages } from '../envelope-batch';
+import { BrokerClosedError, BrokerUnavailableError } from '../errors';
 import {
   baseClientOptions,
   TopicRegistry,
@@ -18,18 +18,18 @@ import {
   type KafkaCredentials,
   type KafkaSettings,
   type TopicLayout,
-} from './kafka-client';
-import { KafkaStreamConsumer } from './kafka-consumer';
-import { isKafkaId } from './kafka-id';
-import { decodeDeliveryState } from './kafka-delivery-state';
-import { groupStatsOf, lengthCuts, trimPlan, type GroupOffsets, type PartitionBounds } from './kafka-offsets';
-import { KafkaPublisher, type OutgoingMessage } from './kafka-publisher';
-import { readKafkaRange, readKafkaReplay, type KafkaRangeContext } from './kafka-range';
-import { positiveInteger, publishQueueOptions } from './publish-queue';
-import { openKafkaTail } from './kafka-tail';
-import { resolveRange, resolveReplay } from './range-options';
-import { type BrokerLogger, silentLogger } from './logger';
-import { resolveConsumeOptions } from './consume-options';
+} from './client';
+import { KafkaStreamConsumer } from './consumer';
+import { isKafkaId } from './id';
+import { decodeDeliveryState } from './delivery-state';
+import { groupStatsOf, lengthCuts, trimPlan, type GroupOffsets, type PartitionBounds } from './offsets';
+import { KafkaPublisher, type OutgoingMessage } from './publisher';
+import { readKafkaRange, readKafkaReplay, type KafkaRangeContext } from './range';
+import { positiveInteger, publishQueueOptions } from '../publish-queue';
+import { openKafkaTail } from './tail';
+import { resolveRange, resolveReplay } from '../range-options';
+import { type BrokerLogger, silentLogger } from '../logger';
+import { resolveConsumeOptions } from '../consume-options';
 import type {
   BatchHandler,
   Broker,
@@ -44,7 +44,7 @@ import type {
   TrimOptions,
   RemoveGroupResult,
   TrimResult,
-} from './types';
+} from '../types';
 
 export interface KafkaBrokerOptions {
   /** Bootstrap brokers: `host:port`, as a list or comma-separated (the form of `KAFKA_BROKERS`). */

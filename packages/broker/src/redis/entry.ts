@@ -1,6 +1,6 @@
-import { completeEnvelope } from './envelope-completion';
-import type { Envelope } from './envelope.schema';
-import { EnvelopeValidationError } from './errors';
+import { completeEnvelope } from '../envelope-completion';
+import type { Envelope } from '../envelope.schema';
+import { EnvelopeValidationError } from '../errors';
 import { streamIdTime } from './stream-id';
 
 /** The single stream field that holds the envelope's JSON. */

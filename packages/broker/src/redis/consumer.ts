@@ -1,13 +1,13 @@
 import type Redis from 'ioredis';
-import { errorMessage } from './dead-letter';
-import { deliverBatch, type DeliveryBackend } from './delivery-policy';
-import { serializeEnvelope, type Envelope } from './envelope.schema';
-import type { BrokerLogger } from './logger';
-import { closeConnection, openConnection, waitForReady, type RedisTarget } from './redis-connection';
-import { backoffMs, sleep } from './sleep';
-import { ENVELOPE_FIELD, entriesOf, parseEntry, type RawEntry } from './stream-entry';
-import type { ResolvedConsumeOptions } from './consume-options';
-import type { BatchHandler, Consumer } from './types';
+import { errorMessage } from '../dead-letter';
+import { deliverBatch, type DeliveryBackend } from '../delivery-policy';
+import { serializeEnvelope, type Envelope } from '../envelope.schema';
+import type { BrokerLogger } from '../logger';
+import { closeConnection, openConnection, waitForReady, type RedisTarget } from './connection';
+import { backoffMs, sleep } from '../sleep';
+import { ENVELOPE_FIELD, entriesOf, parseEntry, type RawEntry } from './entry';
+import type { ResolvedConsumeOptions } from '../consume-options';
+import type { BatchHandler, Consumer } from '../types';
 
 /** What a consumer needs from the broker that created it. */
 export interface ConsumerContext {

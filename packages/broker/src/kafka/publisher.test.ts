@@ -1,4 +1,4 @@
-import { partitionFor } from './kafka-publisher';
+import { partitionFor } from './publisher';
 
 test('a key lands on the partition Kafka’s Java client picks (murmur2, positive, modulo)', () => {
   // murmur2 of these keys, from Apache Kafka's UtilsTest: "21" → -973932308, "foobar" → -790332482,

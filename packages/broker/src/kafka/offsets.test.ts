@@ -1,4 +1,4 @@
-import { groupStatsOf, lengthCuts, trimPlan, type GroupOffsets } from './kafka-offsets';
+import { groupStatsOf, lengthCuts, trimPlan, type GroupOffsets } from './offsets';
 
 const now = 1_700_000_010_000;
 

@@ -1,8 +1,8 @@
 import type { fetchV17 } from '@platformatic/kafka';
-import { completeEnvelope } from './envelope-completion';
-import type { Envelope } from './envelope.schema';
-import { EnvelopeValidationError } from './errors';
-import { kafkaId } from './kafka-id';
+import { completeEnvelope } from '../envelope-completion';
+import type { Envelope } from '../envelope.schema';
+import { EnvelopeValidationError } from '../errors';
+import { kafkaId } from './id';
 
 /** One record read from a partition. */
 export interface KafkaRecordEntry {

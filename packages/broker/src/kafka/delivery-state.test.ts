@@ -1,4 +1,4 @@
-import { decodeDeliveryState, encodeDeliveryState } from './kafka-delivery-state';
+import { decodeDeliveryState, encodeDeliveryState } from './delivery-state';
 
 test('the delivery state survives the round trip through commit metadata', () => {
   const state = {

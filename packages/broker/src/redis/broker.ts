@@ -1,20 +1,20 @@
 import type Redis from 'ioredis';
-import { DEAD_LETTER_SUFFIX } from './dead-letter';
-import { assertName, DEFAULT_MAX_MESSAGE_BYTES, type MessageInput } from './envelope.schema';
-import { serializeMessage, serializeMessages } from './envelope-batch';
-import { BrokerClosedError, BrokerUnavailableError } from './errors';
-import { type BrokerLogger, silentLogger } from './logger';
+import { DEAD_LETTER_SUFFIX } from '../dead-letter';
+import { assertName, DEFAULT_MAX_MESSAGE_BYTES, type MessageInput } from '../envelope.schema';
+import { serializeMessage, serializeMessages } from '../envelope-batch';
+import { BrokerClosedError, BrokerUnavailableError } from '../errors';
+import { type BrokerLogger, silentLogger } from '../logger';
 import { Publisher } from './publisher';
-import { closeConnection, openConnection, waitForReady, type RedisTarget } from './redis-connection';
+import { closeConnection, openConnection, waitForReady, type RedisTarget } from './connection';
 import { defineSafeTrim, safeTrim } from './safe-trim';
 import { defineXaddBatch } from './xadd-batch';
-import { resolveRange, resolveReplay } from './range-options';
-import { resolveConsumeOptions } from './consume-options';
-import { StreamConsumer } from './stream-consumer';
-import { parseEntry, type RawEntry } from './stream-entry';
+import { resolveRange, resolveReplay } from '../range-options';
+import { resolveConsumeOptions } from '../consume-options';
+import { StreamConsumer } from './consumer';
+import { parseEntry, type RawEntry } from './entry';
 import { isStreamId, streamIdTime } from './stream-id';
-import { positiveInteger, publishQueueOptions } from './publish-queue';
-import { openTail } from './stream-tail';
+import { positiveInteger, publishQueueOptions } from '../publish-queue';
+import { openTail } from './tail';
 import type {
   BatchHandler,
   Broker,
@@ -31,7 +31,7 @@ import type {
   RemoveGroupOptions,
   RemoveGroupResult,
   TrimResult,
-} from './types';
+} from '../types';
 
 /** `url`: `redis://host:port[/db]`; `username` and `password`: the ACL user every connection logs in as. */
 export interface RedisBrokerOptions extends RedisTarget {
@@ -52,7 +52,7 @@ export interface RedisBrokerOptions extends RedisTarget {
   closeTimeoutMs?: number;
 }
 
-export { DEAD_LETTER_SUFFIX } from './dead-letter';
+export { DEAD_LETTER_SUFFIX } from '../dead-letter';
 
 /** removeGroup: a consumer that read within this window makes its group in use. */
 const DEFAULT_ACTIVE_WITHIN_MS = 60_000;
