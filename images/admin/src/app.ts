@@ -8,16 +8,16 @@ import { createLoginRouter, createSessionRouter } from './auth/auth.router';
 import { loadSession, requireCsrf, requireSession, sessionOf } from './auth/session.middleware';
 import type { SessionStore } from './auth/session-store';
 import type { AdminConfig } from './config';
-import { apiNotFound, errorHandler } from './error-handler';
-import { HttpError } from './http-error';
-import { LiveStreams } from './live-streams';
+import { apiNotFound, errorHandler } from './http/error-handler';
+import { HttpError } from './http/http-error';
+import { LiveStreams } from './live/live-streams';
 import type { AppLogger } from './logger';
-import { createArchiveRouter } from './routes/archive.router';
-import { createBrokerRouter } from './routes/broker.router';
-import { createEventsRouter } from './routes/events.router';
-import { createLiveRouter } from './routes/live.router';
-import { checkOutcome, createStatusRouter, type DockerStatus } from './routes/status.router';
-import { createTokensRouter } from './routes/tokens.router';
+import { createArchiveRouter } from './archive/archive.router';
+import { createBrokerRouter } from './broker/broker.router';
+import { createEventsRouter } from './events/events.router';
+import { createLiveRouter } from './live/live.router';
+import { checkOutcome, createStatusRouter, type DockerStatus } from './status/status.router';
+import { createTokensRouter } from './tokens/tokens.router';
 
 /** The settings `createApp` reads (a loaded {@link AdminConfig} has them all). */
 export type AppConfig = Pick<

@@ -18,9 +18,9 @@ import { SessionStore } from './auth/session-store';
 import { loadAdminConfig } from './config';
 import { createContainerService } from './containers/container-service';
 import { createContainersRouter, dockerStatus } from './containers/containers.router';
-import { LiveStreams } from './live-streams';
+import { LiveStreams } from './live/live-streams';
 import { createUiRouter } from './ui';
-import { openArchiveReader } from './archive-reader';
+import { openArchiveReader } from './archive/archive-reader';
 
 void runService(async () => {
   const config = loadAdminConfig();

@@ -4,7 +4,7 @@ import supertest from 'supertest';
 import { createRedisBroker } from '@mupets/broker';
 import { freePort } from '@mupets/testkit';
 import { createApp } from '../src/app';
-import { openArchiveReader } from '../src/archive-reader';
+import { openArchiveReader } from '../src/archive/archive-reader';
 import { createAuditPublisher } from '../src/audit';
 import { hashPassword } from '../src/auth/password';
 import { SessionStore } from '../src/auth/session-store';

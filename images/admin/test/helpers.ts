@@ -12,13 +12,13 @@ import Redis from 'ioredis';
 import { kafkaBrokers, orientDbServerConfig, redisUrl, testDatabase, testPrefix } from '@mupets/testkit';
 import { startArchiverProcess, type ArchiverProcess } from '../../log-archiver/test/helpers';
 import { createApp } from '../src/app';
-import { openArchiveReader } from '../src/archive-reader';
+import { openArchiveReader } from '../src/archive/archive-reader';
 import { createAuditPublisher, type PublishAudit } from '../src/audit';
 import { hashPassword } from '../src/auth/password';
 import { SessionStore } from '../src/auth/session-store';
 import { loadAdminConfig, type AdminConfig } from '../src/config';
-import { LiveStreams } from '../src/live-streams';
-import type { DockerStatus } from '../src/routes/status.router';
+import { LiveStreams } from '../src/live/live-streams';
+import type { DockerStatus } from '../src/status/status.router';
 
 /** The error shape of every 4xx/5xx answer (docs/admin-api.md). */
 export interface ApiError {

@@ -2,7 +2,7 @@ import express, { type Router } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
 import type { PublishAudit } from '../audit';
-import { HttpError, parseInput } from '../http-error';
+import { HttpError, parseInput } from '../http/http-error';
 import type { AppLogger } from '../logger';
 import { verifyPassword } from './password';
 import { SESSION_COOKIE, sessionOf } from './session.middleware';

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { HttpError } from '../http-error';
+import { HttpError } from '../http/http-error';
 import { safeEqual, type Session, type SessionStore } from './session-store';
 
 /** The session cookie's name. */

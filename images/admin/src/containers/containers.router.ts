@@ -1,13 +1,13 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import { HttpError, invalidInput, notFound, parseInput } from '../http-error';
-import type { LiveStreams } from '../live-streams';
+import { HttpError, invalidInput, notFound, parseInput } from '../http/http-error';
+import type { LiveStreams } from '../live/live-streams';
 import type { AppLogger } from '../logger';
 import { CONTAINER_REF } from './compose-labels';
 import { ContainerNotFoundError, DockerUnavailableError } from './container-errors';
 import type { ContainerAction, ContainerService, DockerStatus } from './container-service';
 import type { LogLine } from '@mupets/cargo';
-import { SSE_KEEP_ALIVE, sseEvent, startEventStream } from '../sse';
+import { SSE_KEEP_ALIVE, sseEvent, startEventStream } from '../http/sse';
 
 export interface ContainersRouterDeps {
   /** Null when Docker is not configured: every route answers 503 `docker_unavailable`. */

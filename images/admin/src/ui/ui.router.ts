@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import express, { type Request, type Response, type Router } from 'express';
 import type { AppLogger } from '../logger';
-import { sseEvent, startEventStream } from '../sse';
+import { sseEvent, startEventStream } from '../http/sse';
 
 /** The page routes of the UI; each answers with index.html. `/login` is the only public one. */
 export const UI_PAGES = ['/', '/live', '/archive', '/submit', '/containers', '/broker', '/login'] as const;

@@ -2,7 +2,7 @@ import { createTokenSchema, type TokenStore } from '@mupets/tokens';
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { PublishAudit } from '../audit';
-import { HttpError, notFound, parseInput } from '../http-error';
+import { HttpError, notFound, parseInput } from '../http/http-error';
 import type { AppLogger } from '../logger';
 
 export interface TokensOptions {

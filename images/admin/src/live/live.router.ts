@@ -3,13 +3,13 @@ import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { sessionOf } from '../auth/session.middleware';
 import type { Session } from '../auth/session-store';
-import { HttpError, invalidInput, parseInput } from '../http-error';
-import { identifier, level } from '../input-schemas';
-import type { LiveStreams } from '../live-streams';
+import { HttpError, invalidInput, parseInput } from '../http/http-error';
+import { identifier, level } from '../http/input-schemas';
+import type { LiveStreams } from './live-streams';
 import type { AppLogger } from '../logger';
 import { formatCursor, parseCursor, type LiveCursor } from './live-cursor';
 import { LiveHub, type HubMembership } from './live-hub';
-import { SSE_KEEP_ALIVE, sseEvent, startEventStream } from '../sse';
+import { SSE_KEEP_ALIVE, sseEvent, startEventStream } from '../http/sse';
 
 export interface LiveOptions {
   broker: Pick<Broker, 'tail' | 'range'>;

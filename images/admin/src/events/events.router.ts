@@ -4,8 +4,8 @@ import type { Broker } from '@mupets/broker';
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import { AUDIT_CHANNEL, isReservedEventType, type PublishAudit } from '../audit';
-import { parseInput } from '../http-error';
-import { identifier, level } from '../input-schemas';
+import { parseInput } from '../http/http-error';
+import { identifier, level } from '../http/input-schemas';
 import type { AppLogger } from '../logger';
 
 export interface EventsOptions {

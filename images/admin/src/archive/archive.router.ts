@@ -1,8 +1,17 @@
 import { STREAMS, type Archive, type SearchPage } from '@mupets/archive';
 import express, { type Response, type Router } from 'express';
 import { z } from 'zod';
-import { notFound, parseInput } from '../http-error';
-import { channelName, envelopeId, fieldPath, fieldValue, identifier, isoTime, level, queryInt } from '../input-schemas';
+import { notFound, parseInput } from '../http/http-error';
+import {
+  channelName,
+  envelopeId,
+  fieldPath,
+  fieldValue,
+  identifier,
+  isoTime,
+  level,
+  queryInt,
+} from '../http/input-schemas';
 import type { AppLogger } from '../logger';
 import { csvHeader, csvLine, ndjsonLine } from './archive-export';
 

@@ -1,5 +1,5 @@
 import { createArchive, type Archive, type ArchiveLogger } from '@mupets/archive';
-import type { AdminConfig } from './config';
+import type { AdminConfig } from '../config';
 
 /**
  * The admin's archive. The admin only reads: in the stack it logs in as the reader user the

@@ -2,8 +2,8 @@ import type { Broker, Envelope, MessageInput } from '@mupets/broker';
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { PublishAudit } from '../audit';
-import { HttpError, notFound, parseInput } from '../http-error';
-import { entryId, groupName, queryInt } from '../input-schemas';
+import { HttpError, notFound, parseInput } from '../http/http-error';
+import { entryId, groupName, queryInt } from '../http/input-schemas';
 import type { AppLogger } from '../logger';
 
 export interface BrokerRoutesOptions {
