@@ -1,5 +1,5 @@
 /**
- * The containers feature's domain errors. The router maps them to HTTP (`docker_unavailable` 503,
+ * The containers feature's domain errors. http/error-handler.ts maps them to HTTP (`docker_unavailable` 503,
  * `not_found` 404); nothing here knows about HTTP.
  */
 export class ContainerError extends Error {

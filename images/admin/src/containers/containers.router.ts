@@ -1,6 +1,6 @@
-import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { HttpError, invalidInput, notFound, parseInput } from '../http/http-error';
+import { HttpError, invalidInput, parseInput } from '../http/http-error';
 import type { LiveStreams } from '../live/live-streams';
 import type { AppLogger } from '../logger';
 import { CONTAINER_REF } from './compose-labels';
@@ -12,7 +12,7 @@ import { SSE_KEEP_ALIVE, sseEvent, startEventStream } from '../http/sse';
 export interface ContainersRouterDeps {
   /** Null when Docker is not configured: every route answers 503 `docker_unavailable`. */
   docker: ContainerService | null;
-  /** Records an action on the `events` channel; rejects when it could not. */
+  /** Records an action on the `audit` channel; rejects when it could not. */
   publishAudit: (action: string, target: string, extra?: Record<string, unknown>) => Promise<unknown>;
   logger: AppLogger;
   /** A followed container that stops is re-attached if it runs again within this window. Default 10 000 ms. */
@@ -69,95 +69,83 @@ export function createContainersRouter(deps: ContainersRouterDeps): Router {
   };
   const idOf = (request: Request): string => parseInput(paramsSchema, request.params, 'params').id;
 
-  router.get(
-    '/',
-    handle(async (_request, response) => {
-      response.json(await docker().list());
-    }),
-  );
+  router.get('/', async (_request, response) => {
+    response.json(await docker().list());
+  });
 
-  router.get(
-    '/:id/stats',
-    handle(async (request, response) => {
-      const id = idOf(request);
-      response.json(await docker().stats(id));
-    }),
-  );
+  router.get('/:id/stats', async (request, response) => {
+    const id = idOf(request);
+    response.json(await docker().stats(id));
+  });
 
-  router.get(
-    '/:id/logs',
-    handle(async (request, response) => {
-      const id = idOf(request);
-      const query = parseInput(logsQuerySchema, request.query, 'query');
-      const service = docker();
-      if (query.follow === '1' || query.follow === 'true') {
-        const since = parseInput(lastEventIdSchema, request.get('last-event-id'), 'Last-Event-ID');
-        await followLogs(request, response, service, id, query.tail, since);
-        return;
-      }
-      response.json({ lines: await service.logs(id, { tail: query.tail }) });
-    }),
-  );
+  router.get('/:id/logs', async (request, response) => {
+    const id = idOf(request);
+    const query = parseInput(logsQuerySchema, request.query, 'query');
+    const service = docker();
+    if (query.follow === '1' || query.follow === 'true') {
+      const since = parseInput(lastEventIdSchema, request.get('last-event-id'), 'Last-Event-ID');
+      await followLogs(request, response, service, id, query.tail, since);
+      return;
+    }
+    response.json({ lines: await service.logs(id, { tail: query.tail }) });
+  });
 
   for (const action of ACTIONS) {
-    router.post(
-      `/:id/${action}`,
-      handle(async (request, response) => {
-        const id = idOf(request);
-        const { confirm } = parseInput(actionBodySchema, request.body ?? {}, 'body');
-        const service = docker();
-        const container = await service.get(id);
-        if (confirm !== container.name) {
-          throw invalidInput([
-            { field: 'confirm', rule: 'match', message: `type the container's name (${container.name}) to confirm` },
-          ]);
-        }
-        const auditAction = `container.${action}`;
-        const extra = { id: container.id, project: container.project, service: container.service };
-        try {
-          await publishAudit(auditAction, container.name, { ...extra, outcome: 'requested' });
-        } catch (error) {
-          throw new HttpError(
-            503,
-            'broker_unavailable',
-            `the container was not ${action === 'stop' ? 'stopped' : `${action}ed`}: its audit event could not be recorded`,
-            { cause: error },
-          );
-        }
-        let result: Awaited<ReturnType<ContainerService['act']>>;
-        try {
-          result = await service.act(container.id, action);
-        } catch (error) {
-          await publishAudit(auditAction, container.name, {
-            ...extra,
-            outcome: 'failed',
-            error: error instanceof Error ? error.message : String(error),
-          }).catch((auditError: unknown) => logger.warn('audit outcome not recorded', { error: auditError }));
-          throw error;
-        }
-        let outcomeRecorded = true;
-        try {
-          await publishAudit(auditAction, container.name, {
-            ...extra,
-            outcome: 'succeeded',
-            changed: result.changed,
-          });
-        } catch (error) {
-          outcomeRecorded = false;
-          logger.warn('audit outcome not recorded', { action: auditAction, container: container.id, error });
-        }
-        logger.info('container action done', { action, container: container.id, changed: result.changed });
-        response.status(202).json({
-          id: result.container.id,
-          name: result.container.name,
-          action,
+    router.post(`/:id/${action}`, async (request, response) => {
+      const id = idOf(request);
+      const { confirm } = parseInput(actionBodySchema, request.body ?? {}, 'body');
+      const service = docker();
+      const container = await service.get(id);
+      if (confirm !== container.name) {
+        throw invalidInput([
+          { field: 'confirm', rule: 'match', message: `type the container's name (${container.name}) to confirm` },
+        ]);
+      }
+      const auditAction = `container.${action}`;
+      const extra = { id: container.id, project: container.project, service: container.service };
+      try {
+        await publishAudit(auditAction, container.name, { ...extra, outcome: 'requested' });
+      } catch (error) {
+        throw new HttpError(
+          503,
+          'broker_unavailable',
+          `the container was not ${action === 'stop' ? 'stopped' : `${action}ed`}: its audit event could not be recorded`,
+          { cause: error },
+        );
+      }
+      let result: Awaited<ReturnType<ContainerService['act']>>;
+      try {
+        result = await service.act(container.id, action);
+      } catch (error) {
+        await publishAudit(auditAction, container.name, {
+          ...extra,
+          outcome: 'failed',
+          error: error instanceof Error ? error.message : String(error),
+        }).catch((auditError: unknown) => logger.warn('audit outcome not recorded', { error: auditError }));
+        throw error;
+      }
+      let outcomeRecorded = true;
+      try {
+        await publishAudit(auditAction, container.name, {
+          ...extra,
+          outcome: 'succeeded',
           changed: result.changed,
-          state: result.container.state,
-          startedAt: result.container.startedAt,
-          audit: outcomeRecorded ? 'recorded' : 'outcome_not_recorded',
         });
-      }),
-    );
+      } catch (error) {
+        outcomeRecorded = false;
+        logger.warn('audit outcome not recorded', { action: auditAction, container: container.id, error });
+      }
+      logger.info('container action done', { action, container: container.id, changed: result.changed });
+      response.status(202).json({
+        id: result.container.id,
+        name: result.container.name,
+        action,
+        changed: result.changed,
+        state: result.container.state,
+        startedAt: result.container.startedAt,
+        audit: outcomeRecorded ? 'recorded' : 'outcome_not_recorded',
+      });
+    });
   }
 
   /**
@@ -267,21 +255,4 @@ export function createContainersRouter(deps: ContainersRouterDeps): Router {
   }
 
   return router;
-}
-
-/** Runs an async handler; the containers' domain errors become their HTTP answers. */
-function handle(fn: (request: Request, response: Response) => Promise<void>): RequestHandler {
-  return async (request, response, next) => {
-    try {
-      await fn(request, response);
-    } catch (error) {
-      if (error instanceof ContainerNotFoundError) {
-        next(notFound('container'));
-      } else if (error instanceof DockerUnavailableError) {
-        next(new HttpError(503, 'docker_unavailable', error.message, { cause: error }));
-      } else {
-        next(error);
-      }
-    }
-  };
 }

@@ -9,7 +9,8 @@ import {
 import { TokenStoreUnavailableError } from '@mupets/tokens';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
-import { HttpError, invalidInput, issuesOfZod } from './http-error';
+import { ContainerNotFoundError, DockerUnavailableError } from '../containers/container-errors';
+import { HttpError, invalidInput, issuesOfZod, notFound } from './http-error';
 
 /** The subset of a logger the error handler uses. */
 export interface ErrorLogger {
@@ -51,6 +52,12 @@ export function toHttpError(error: unknown): HttpError | undefined {
   }
   if (error instanceof TokenStoreUnavailableError) {
     return new HttpError(503, 'tokens_unavailable', 'the token store (Redis) is unavailable', { cause: error });
+  }
+  if (error instanceof ContainerNotFoundError) {
+    return notFound('container');
+  }
+  if (error instanceof DockerUnavailableError) {
+    return new HttpError(503, 'docker_unavailable', error.message, { cause: error });
   }
   if (error instanceof ArchiveUnavailableError || error instanceof ArchiveClosedError) {
     return new HttpError(503, 'archive_unavailable', 'the archive is unavailable', { cause: error });
