@@ -16,7 +16,8 @@ import { createArchiveRouter } from './archive/archive.router';
 import { createBrokerRouter } from './broker/broker.router';
 import { createEventsRouter } from './events/events.router';
 import { createLiveRouter } from './live/live.router';
-import { checkOutcome, createStatusRouter, type DockerStatus } from './status/status.router';
+import type { DockerStatus } from './containers/container-service';
+import { checkOutcome, createStatusRouter } from './status/status.router';
 import { createTokensRouter } from './tokens/tokens.router';
 
 /** The settings `createApp` reads (a loaded {@link AdminConfig} has them all). */

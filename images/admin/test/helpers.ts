@@ -18,14 +18,11 @@ import { hashPassword } from '../src/auth/password';
 import { SessionStore } from '../src/auth/session-store';
 import { loadAdminConfig, type AdminConfig } from '../src/config';
 import { LiveStreams } from '../src/live/live-streams';
-import type { DockerStatus } from '../src/status/status.router';
+import type { DockerStatus } from '../src/containers/container-service';
+import type { ErrorBody } from '../src/http/error-handler';
 
-/** The error shape of every 4xx/5xx answer (docs/admin-api.md). */
-export interface ApiError {
-  code: string;
-  message: string;
-  issues?: Array<{ field: string; rule: string; message: string }>;
-}
+/** The error shape of every 4xx/5xx answer (docs/admin-api.md), as the error handler declares it. */
+export type ApiError = ErrorBody['error'];
 
 /** A supertest answer's JSON body, typed by the caller. */
 export function bodyOf<T = Record<string, unknown>>(answer: { body: unknown }): T {
@@ -34,7 +31,7 @@ export function bodyOf<T = Record<string, unknown>>(answer: { body: unknown }): 
 
 /** A supertest answer's `error` object. */
 export function errorOf(answer: { body: unknown }): ApiError {
-  return (answer.body as { error: ApiError }).error;
+  return (answer.body as ErrorBody).error;
 }
 
 /** The fields named by an error answer's issues. */

@@ -1,4 +1,4 @@
-import { STREAMS, type Archive, type SearchPage } from '@mupets/archive';
+import { STREAMS, type Archive, type ArchivedMessage, type Bucket, type SearchPage } from '@mupets/archive';
 import express, { type Response, type Router } from 'express';
 import { z } from 'zod';
 import { notFound, parseInput } from '../http/http-error';
@@ -62,6 +62,11 @@ const recordParams = z.strictObject({ channel: channelName, id: envelopeId });
 /** Records per page while exporting. */
 const EXPORT_PAGE = 1000;
 
+/** What `GET /api/archive/counts` answers: records per bucket, oldest first. */
+export interface CountsResponse {
+  readonly buckets: readonly Bucket[];
+}
+
 /** `GET /api/archive/...`: search, counts, export, one record. */
 export function createArchiveRouter(options: ArchiveRoutesOptions): Router {
   const { archive } = options;
@@ -69,12 +74,12 @@ export function createArchiveRouter(options: ArchiveRoutesOptions): Router {
 
   router.get('/search', async (request, response) => {
     const query = parseInput(searchQuery, request.query, 'query');
-    response.json(await archive.search(query));
+    response.json((await archive.search(query)) satisfies SearchPage);
   });
 
   router.get('/counts', async (request, response) => {
     const query = parseInput(countsQuery, request.query, 'query');
-    response.json({ buckets: await archive.counts(query) });
+    response.json({ buckets: await archive.counts(query) } satisfies CountsResponse);
   });
 
   router.get('/export', async (request, response) => {
@@ -121,7 +126,7 @@ export function createArchiveRouter(options: ArchiveRoutesOptions): Router {
     if (!record) {
       throw notFound('record');
     }
-    response.json(record);
+    response.json(record satisfies ArchivedMessage);
   });
   return router;
 }

@@ -61,6 +61,12 @@ export function createLoginRouter(options: AuthOptions, bodyLimit: string): Rout
   return router;
 }
 
+/** What `GET /api/session` answers: the CSRF token every mutating request carries, and the session's end. */
+export interface SessionInfo {
+  readonly csrfToken: string;
+  readonly expiresAt: string;
+}
+
 /** `POST /logout` and `GET /session`: behind the session (and CSRF) guard. */
 export function createSessionRouter(options: AuthOptions): Router {
   const router = express.Router();
@@ -76,7 +82,10 @@ export function createSessionRouter(options: AuthOptions): Router {
   });
   router.get('/session', (_request, response) => {
     const session = sessionOf(response)!;
-    response.json({ csrfToken: session.csrfToken, expiresAt: new Date(session.expiresAt).toISOString() });
+    response.json({
+      csrfToken: session.csrfToken,
+      expiresAt: new Date(session.expiresAt).toISOString(),
+    } satisfies SessionInfo);
   });
   return router;
 }

@@ -1,4 +1,4 @@
-import type { Broker, Envelope, MessageInput } from '@mupets/broker';
+import type { Broker, ChannelStats, Envelope, MessageInput } from '@mupets/broker';
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { PublishAudit } from '../audit';
@@ -13,6 +13,23 @@ export interface BrokerRoutesOptions {
   channels: readonly string[];
   publishAudit: PublishAudit;
   logger: AppLogger;
+}
+
+/** What `GET /api/broker` answers: each channel's stats and its dead letters' count. */
+export interface BrokerOverview {
+  readonly backend: 'redis' | 'kafka';
+  readonly channels: ReadonlyArray<ChannelStats & { readonly deadLetters: number }>;
+}
+
+/** What `GET /api/broker/:channel/dead-letters` answers, newest first. */
+export interface DeadLetterList {
+  readonly deadLetters: readonly DeadLetterView[];
+}
+
+/** What replaying a dead letter answers: the replayed entry's broker id, and whether the dead letter went. */
+export interface ReplayResult {
+  readonly brokerId: string;
+  readonly removed: boolean;
 }
 
 /** A dead letter as the API shows it. */
@@ -57,14 +74,16 @@ export function createBrokerRouter(options: BrokerRoutesOptions): Router {
         return { ...stats, deadLetters: dead.length };
       }),
     );
-    response.json({ backend: options.backend, channels });
+    response.json({ backend: options.backend, channels } satisfies BrokerOverview);
   });
 
   router.get('/:channel/dead-letters', async (request, response) => {
     const channel = knownChannel(request.params);
     const { limit } = parseInput(listQuery, request.query, 'query');
     const entries = await broker.range(broker.deadLetterChannel(channel), { reverse: true, count: limit ?? 100 });
-    response.json({ deadLetters: entries.map((entry) => deadLetterView(entry.id, entry.envelope)) });
+    response.json({
+      deadLetters: entries.map((entry) => deadLetterView(entry.id, entry.envelope)),
+    } satisfies DeadLetterList);
   });
 
   router.post('/:channel/dead-letters/:id/replay', async (request, response) => {
@@ -87,7 +106,7 @@ export function createBrokerRouter(options: BrokerRoutesOptions): Router {
       .catch((error: unknown) => {
         options.logger.error('audit event not stored', { action: 'dead-letter.replay', error });
       });
-    response.status(202).json({ brokerId, removed });
+    response.status(202).json({ brokerId, removed } satisfies ReplayResult);
   });
 
   // a retired service's group holds trimming back for good (docs/admin-api.md); one still read is refused

@@ -6,6 +6,7 @@ import type { AppLogger } from '../logger';
 import { CONTAINER_REF } from './compose-labels';
 import { ContainerNotFoundError, DockerUnavailableError } from './container-errors';
 import type { ContainerAction, ContainerService, DockerStatus } from './container-service';
+import type { ContainerStats } from './container-stats';
 import type { LogLine } from '@mupets/cargo';
 import { SSE_KEEP_ALIVE, sseEvent, startEventStream } from '../http/sse';
 
@@ -21,6 +22,32 @@ export interface ContainersRouterDeps {
   heartbeatMs?: number;
   /** The app's open SSE streams: shutdown ends log follows too (else the HTTP server never closes). */
   streams?: LiveStreams;
+}
+
+/** What `GET /api/containers` answers. */
+export type ContainerList = Awaited<ReturnType<ContainerService['list']>>;
+
+/** What `GET /api/containers/:id/logs` answers (without `follow`): the last lines, oldest first. */
+export interface ContainerLogs {
+  readonly lines: readonly LogLine[];
+}
+
+/** What a start, stop or restart answers (202). */
+export interface ContainerActionResult {
+  readonly id: string;
+  readonly name: string;
+  readonly action: ContainerAction;
+  /** False when the container already was in the state asked for. */
+  readonly changed: boolean;
+  readonly state: string;
+  readonly startedAt: string | null;
+  /** `outcome_not_recorded`: the action ran, but its outcome's audit event could not be stored. */
+  readonly audit: 'recorded' | 'outcome_not_recorded';
+}
+
+/** The SSE `end` event of a log follow: why it ended. */
+export interface LogFollowEnd {
+  readonly reason: string;
 }
 
 const ACTIONS: readonly ContainerAction[] = ['start', 'stop', 'restart'];
@@ -70,12 +97,12 @@ export function createContainersRouter(deps: ContainersRouterDeps): Router {
   const idOf = (request: Request): string => parseInput(paramsSchema, request.params, 'params').id;
 
   router.get('/', async (_request, response) => {
-    response.json(await docker().list());
+    response.json((await docker().list()) satisfies ContainerList);
   });
 
   router.get('/:id/stats', async (request, response) => {
     const id = idOf(request);
-    response.json(await docker().stats(id));
+    response.json((await docker().stats(id)) satisfies ContainerStats);
   });
 
   router.get('/:id/logs', async (request, response) => {
@@ -87,7 +114,7 @@ export function createContainersRouter(deps: ContainersRouterDeps): Router {
       await followLogs(request, response, service, id, query.tail, since);
       return;
     }
-    response.json({ lines: await service.logs(id, { tail: query.tail }) });
+    response.json({ lines: await service.logs(id, { tail: query.tail }) } satisfies ContainerLogs);
   });
 
   for (const action of ACTIONS) {
@@ -144,7 +171,7 @@ export function createContainersRouter(deps: ContainersRouterDeps): Router {
         state: result.container.state,
         startedAt: result.container.startedAt,
         audit: outcomeRecorded ? 'recorded' : 'outcome_not_recorded',
-      });
+      } satisfies ContainerActionResult);
     });
   }
 
@@ -181,7 +208,7 @@ export function createContainersRouter(deps: ContainersRouterDeps): Router {
       clearInterval(heartbeat);
       deps.streams?.delete(open);
       current.destroy();
-      response.end(sseEvent('end', { reason }));
+      response.end(sseEvent('end', { reason } satisfies LogFollowEnd));
     };
     request.on('close', () => {
       closed = true;
@@ -203,7 +230,7 @@ export function createContainersRouter(deps: ContainersRouterDeps): Router {
         if (line.ts) {
           lastTs = line.ts;
         }
-        const ok = response.write(sseEvent('line', line, line.ts));
+        const ok = response.write(sseEvent('line', line satisfies LogLine, line.ts));
         if (!ok) {
           lines.pause();
           response.once('drain', () => lines.resume());

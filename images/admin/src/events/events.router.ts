@@ -16,6 +16,13 @@ export interface EventsOptions {
   logger: AppLogger;
 }
 
+/** What `POST /api/events` answers (202): the event's id, its broker id and its channel. */
+export interface SubmittedEvent {
+  readonly id: string;
+  readonly brokerId: string;
+  readonly channel: string;
+}
+
 /** `POST /api/events`: an arbitrary event, validated here and again (the envelope) by the broker. */
 export function createEventsRouter(options: EventsOptions): Router {
   const defaultChannel = options.channels.includes('events') ? 'events' : options.channels[0]!;
@@ -47,7 +54,7 @@ export function createEventsRouter(options: EventsOptions): Router {
     options.publishAudit('event.submit', `${channel}/${id}`, { brokerId, type: body.type }).catch((error: unknown) => {
       options.logger.error('audit event not stored', { action: 'event.submit', error });
     });
-    response.status(202).json({ id, brokerId, channel });
+    response.status(202).json({ id, brokerId, channel } satisfies SubmittedEvent);
   });
   return router;
 }

@@ -10,7 +10,12 @@ import { TokenStoreUnavailableError } from '@mupets/tokens';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 import { ContainerNotFoundError, DockerUnavailableError } from '../containers/container-errors';
-import { HttpError, invalidInput, issuesOfZod, notFound } from './http-error';
+import { HttpError, invalidInput, issuesOfZod, notFound, type InputIssue } from './http-error';
+
+/** The body of every error answer (docs/admin-api.md). */
+export interface ErrorBody {
+  readonly error: { readonly code: string; readonly message: string; readonly issues?: readonly InputIssue[] };
+}
 
 /** The subset of a logger the error handler uses. */
 export interface ErrorLogger {
@@ -92,7 +97,7 @@ export function errorHandler(logger: ErrorLogger): ErrorRequestHandler {
     }
     if (!mapped) {
       logger.error('request failed', { method: request.method, path: request.path, error });
-      response.status(500).json({ error: { code: 'internal', message: 'internal error' } });
+      response.status(500).json({ error: { code: 'internal', message: 'internal error' } } satisfies ErrorBody);
       return;
     }
     if (mapped.status >= 500) {
@@ -104,13 +109,13 @@ export function errorHandler(logger: ErrorLogger): ErrorRequestHandler {
         message: mapped.message,
         ...(mapped.issues ? { issues: mapped.issues } : {}),
       },
-    });
+    } satisfies ErrorBody);
   };
 }
 
 /** 404 for an unknown /api route. */
 export const apiNotFound: RequestHandler = (request, response) => {
-  response
-    .status(404)
-    .json({ error: { code: 'not_found', message: `no route for ${request.method} ${request.path}` } });
+  response.status(404).json({
+    error: { code: 'not_found', message: `no route for ${request.method} ${request.path}` },
+  } satisfies ErrorBody);
 };

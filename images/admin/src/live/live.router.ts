@@ -11,6 +11,14 @@ import { formatCursor, parseCursor, type LiveCursor } from './live-cursor';
 import { LiveHub, type HubMembership } from './live-hub';
 import { SSE_KEEP_ALIVE, sseEvent, startEventStream } from '../http/sse';
 
+/** One entry of the SSE `entries` event (a JSON array of them). */
+export type LiveEntry = Pick<StreamEntry, 'channel' | 'id' | 'envelope'>;
+
+/** The SSE `ready` event: the channels followed, in the order of the cursor. */
+export interface LiveReady {
+  readonly channels: readonly string[];
+}
+
 export interface LiveOptions {
   broker: Pick<Broker, 'tail' | 'range'>;
   /** The channels a client may follow; the default set. */
@@ -203,7 +211,9 @@ class LiveStream {
     // the cursor the client starts from, in the order the channels were asked for; entries the
     // shared tails queued already (recent ones after a reconnect's cursor) come right after it
     this.position = new Map(this.channels.map((channel) => [channel, this.position.get(channel)!]));
-    this.response.write(sseEvent('ready', { channels: this.channels }, formatCursor(this.position)));
+    this.response.write(
+      sseEvent('ready', { channels: this.channels } satisfies LiveReady, formatCursor(this.position)),
+    );
     this.started = true;
     this.privateFrom.forEach((fromId, channel) => this.followPrivately(channel, fromId));
     this.privateFrom.clear();
@@ -281,7 +291,7 @@ class LiveStream {
       if (shown.length === 0) {
         continue;
       }
-      const data = shown.map(({ channel, id, envelope }) => ({ channel, id, envelope }));
+      const data = shown.map(({ channel, id, envelope }): LiveEntry => ({ channel, id, envelope }));
       this.response.write(sseEvent('entries', data, formatCursor(this.position)));
     }
     if (!this.response.writableNeedDrain) {

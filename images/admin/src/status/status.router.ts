@@ -1,12 +1,21 @@
 import type { Archive } from '@mupets/archive';
 import type { Broker } from '@mupets/broker';
 import express, { type Router } from 'express';
+import type { DockerStatus } from '../containers/container-service';
 
-/** What the containers side reports about Docker (see src/containers). */
-export interface DockerStatus {
+/** One dependency's check: `{ ok }`, or `{ ok: false, error }` saying why. */
+export interface CheckOutcome {
   readonly ok: boolean;
-  readonly project: string | null;
   readonly error?: string;
+}
+
+/** What `GET /api/status` answers. */
+export interface StatusResponse {
+  readonly broker: CheckOutcome & { readonly backend: 'redis' | 'kafka' };
+  readonly archive: CheckOutcome;
+  readonly docker: DockerStatus;
+  /** `url` is null when no Studio link is configured. */
+  readonly studio: { readonly url: string | null; readonly reachable: boolean };
 }
 
 export interface StatusOptions {
@@ -45,16 +54,13 @@ export function createStatusRouter(options: StatusOptions): Router {
       archive,
       docker,
       studio: { url: options.studioUrl ?? null, reachable: studioReachable },
-    });
+    } satisfies StatusResponse);
   });
   return router;
 }
 
 /** Runs one dependency check under a timeout: `{ ok }`, or `{ ok: false, error }` saying why. */
-export async function checkOutcome(
-  check: () => Promise<void>,
-  timeoutMs: number,
-): Promise<{ ok: boolean; error?: string }> {
+export async function checkOutcome(check: () => Promise<void>, timeoutMs: number): Promise<CheckOutcome> {
   try {
     await withTimeout(check(), timeoutMs);
     return { ok: true };

@@ -1,4 +1,4 @@
-import { createTokenSchema, type TokenStore } from '@mupets/tokens';
+import { createTokenSchema, type TokenRecord, type TokenStore } from '@mupets/tokens';
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { PublishAudit } from '../audit';
@@ -11,6 +11,17 @@ export interface TokensOptions {
   logger: AppLogger;
 }
 
+/** What `GET /api/tokens` answers: every token's record, never a token itself. */
+export interface TokenList {
+  readonly tokens: readonly TokenRecord[];
+}
+
+/** What `POST /api/tokens` answers (201): the token, in this answer only, and its record. */
+export interface CreatedToken {
+  readonly token: string;
+  readonly record: TokenRecord;
+}
+
 const idParams = z.object({ id: z.uuid() });
 
 /**
@@ -21,14 +32,14 @@ const idParams = z.object({ id: z.uuid() });
 export function createTokensRouter(options: TokensOptions): Router {
   const router = express.Router();
   router.get('/', async (_request, response) => {
-    response.json({ tokens: await options.tokens.list() });
+    response.json({ tokens: await options.tokens.list() } satisfies TokenList);
   });
   router.post('/', async (request, response) => {
     const input = parseInput(createTokenSchema, request.body ?? {}, 'body');
     await audited(options, 'token.create', input.name);
     const { token, record } = await options.tokens.create(input);
     options.logger.info('api token created', { id: record.id, name: record.name });
-    response.status(201).json({ token, record });
+    response.status(201).json({ token, record } satisfies CreatedToken);
   });
   router.delete('/:id', async (request, response) => {
     const { id } = parseInput(idParams, request.params, 'params');

@@ -1,114 +1,46 @@
-// The shapes of docs/admin-api.md, as the browser sees them.
+// The API's shapes, imported type-only from the server that produces them (docs/admin-api.md): a
+// server change that breaks the UI fails `tsc -p images/admin/web`. Types are erased by esbuild, so
+// none of the server's code reaches the browser bundle.
+import type { Level } from '@mupets/broker';
 
-export const LEVELS = ['fatal', 'error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
-export type Level = (typeof LEVELS)[number];
+export type { Envelope, Level, ChannelStats, GroupStats } from '@mupets/broker';
+export type { ArchivedMessage, SearchPage, Bucket } from '@mupets/archive';
+export type { TokenRecord } from '@mupets/tokens';
+export type { LogLine } from '@mupets/cargo';
+export type { StatusResponse as Status } from '../../src/status/status.router';
+export type {
+  BrokerOverview,
+  DeadLetterList,
+  DeadLetterView as DeadLetter,
+  ReplayResult,
+} from '../../src/broker/broker.router';
+export type {
+  ContainerActionResult,
+  ContainerList,
+  ContainerLogs,
+  LogFollowEnd,
+} from '../../src/containers/containers.router';
+export type { ContainerSummary as ContainerInfo } from '../../src/containers/container-service';
+export type { ContainerStats } from '../../src/containers/container-stats';
+export type { CountsResponse } from '../../src/archive/archive.router';
+export type { LiveEntry, LiveReady } from '../../src/live/live.router';
+export type { SubmittedEvent } from '../../src/events/events.router';
+export type { CreatedToken, TokenList } from '../../src/tokens/tokens.router';
+export type { SessionInfo } from '../../src/auth/auth.router';
+export type { ErrorBody } from '../../src/http/error-handler';
+export type { InputIssue as Issue } from '../../src/http/http-error';
 
-export interface Envelope {
-  id: string;
-  channel: string;
-  type: string;
-  ts: string;
-  source: { service: string; instance?: string; host?: string };
-  level?: Level;
-  message?: string;
-  data?: Record<string, unknown>;
-  v: 1;
-}
+/** Each level's rank, most severe first: a Record over the server's Level, so none can be missing or extra. */
+const LEVEL_RANK: Record<Level, number> = {
+  fatal: 0,
+  error: 1,
+  warn: 2,
+  info: 3,
+  http: 4,
+  verbose: 5,
+  debug: 6,
+  silly: 7,
+};
 
-/** One entry of the live stream. */
-export interface LiveEntry {
-  channel: string;
-  /** The broker id. */
-  id: string;
-  envelope: Envelope;
-}
-
-export interface ArchivedMessage {
-  id: string;
-  channel: string;
-  brokerId: string;
-  ts: string;
-  type: string;
-  service: string;
-  instance?: string;
-  host?: string;
-  level?: Level;
-  message?: string;
-  data?: Record<string, unknown>;
-  cursor: string;
-}
-
-export interface SearchPage {
-  records: ArchivedMessage[];
-  next: string | null;
-}
-
-export interface Status {
-  broker: { ok: boolean; backend?: string; error?: string };
-  archive: { ok: boolean; error?: string };
-  docker: { ok: boolean; project?: string; error?: string };
-  studio: { url: string; reachable: boolean };
-}
-
-export interface GroupStats {
-  name: string;
-  consumers: number;
-  pending: number;
-  lastDeliveredId: string;
-  lag: number | null;
-  oldestPendingId: string | null;
-  oldestPendingAgeMs: number | null;
-}
-
-export interface ChannelStats {
-  channel: string;
-  length: number;
-  firstId: string | null;
-  lastId: string | null;
-  groups: GroupStats[];
-  deadLetters: number;
-}
-
-export interface DeadLetter {
-  id: string;
-  ts: string;
-  originalId: string | null;
-  group: string | null;
-  deliveries: number | null;
-  /** Why the consumer gave up (the stack stays on the server); a plain string from older admins. */
-  error: { name?: string; message?: string; issues?: unknown } | string | null;
-  /** The original envelope; null when the entry was not a valid envelope (then `rawFields` holds it). */
-  envelope: Envelope | null;
-  rawFields?: unknown;
-}
-
-export interface ContainerInfo {
-  id: string;
-  name: string;
-  service: string | null;
-  image: string;
-  state: string;
-  status: string;
-  health: string | null;
-  startedAt: string | null;
-  uptimeSeconds?: number | null;
-  ports: unknown[];
-}
-
-export interface ContainerStats {
-  cpuPercent: number;
-  memoryBytes: number;
-  memoryLimitBytes: number;
-}
-
-export interface LogLine {
-  stream: string;
-  ts: string;
-  text: string;
-}
-
-export interface Issue {
-  field: string;
-  rule: string;
-  message: string;
-}
+/** Every level, most severe first (the server's LEVELS, kept here so no server code is bundled). */
+export const LEVELS = (Object.keys(LEVEL_RANK) as Level[]).sort((a, b) => LEVEL_RANK[a] - LEVEL_RANK[b]);

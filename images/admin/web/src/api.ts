@@ -1,5 +1,5 @@
 // fetch with the house rules: JSON, the CSRF token on mutating requests, 401 -> the login page.
-import type { Issue } from './api-types';
+import type { ErrorBody, Issue, SessionInfo } from './api-types';
 
 /** An answer other than 2xx, with the API's error body. */
 export class ApiError extends Error {
@@ -7,7 +7,7 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly issues: Issue[] = [],
+    readonly issues: readonly Issue[] = [],
     readonly retryAfterS?: number,
   ) {
     super(message);
@@ -19,7 +19,7 @@ let csrfToken: string | undefined;
 
 async function csrf(refresh = false): Promise<string> {
   if (!csrfToken || refresh) {
-    const session = await api<{ csrfToken: string }>('/api/session');
+    const session = await api<SessionInfo>('/api/session');
     csrfToken = session.csrfToken;
   }
   return csrfToken;
@@ -107,7 +107,8 @@ export async function api<T>(path: string, options: ApiOptions = {}): Promise<T>
 
 async function errorOf(response: Response): Promise<ApiError> {
   const retryAfter = Number(response.headers.get('retry-after'));
-  let body: { error?: { code?: string; message?: string; issues?: Issue[] } } = {};
+  // the API's error body, or (a proxy's page) nothing of it
+  let body: { error?: Partial<ErrorBody['error']> } = {};
   try {
     body = (await response.json()) as typeof body;
   } catch {

@@ -106,8 +106,8 @@ function Header({ path }: { path: string }) {
       <div class="status" data-status>
         <StatusDot name="Broker" ok={s?.broker.ok} detail={s?.broker.error ?? s?.broker.backend} />
         <StatusDot name="Archive" ok={s?.archive.ok} detail={s?.archive.error} />
-        <StatusDot name="Docker" ok={s?.docker.ok} detail={s?.docker.error ?? s?.docker.project} />
-        {s?.studio.reachable && (
+        <StatusDot name="Docker" ok={s?.docker.ok} detail={s?.docker.error ?? s?.docker.project ?? undefined} />
+        {s?.studio.reachable && s.studio.url && (
           <a class="studio" href={s.studio.url} target="_blank" rel="noopener noreferrer">
             Studio ↗
           </a>

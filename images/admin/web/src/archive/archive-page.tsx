@@ -1,7 +1,7 @@
 // Archive: search what was stored, newest first, page by page; counts over time; export.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, errorMessage, query } from '../api';
-import { LEVELS, type ArchivedMessage, type SearchPage } from '../api-types';
+import { LEVELS, type ArchivedMessage, type CountsResponse, type SearchPage } from '../api-types';
 import { EnvelopeView } from '../envelope-view';
 import { dateTimeOf, fromLocalInput, plural, toLocalInput } from '../format';
 import { navigate, useLocation } from '../router';
@@ -107,7 +107,7 @@ export function ArchivePage() {
   const [next, setNext] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<string | undefined>();
-  const [counts, setCounts] = useState<{ bucket: Bucket; buckets: { start: string; count: number }[] } | undefined>();
+  const [counts, setCounts] = useState<({ bucket: Bucket } & CountsResponse) | undefined>();
   const [selected, setSelected] = useState<ArchivedMessage | undefined>();
   const recordParam = search.get('record');
 
@@ -146,9 +146,7 @@ export function ArchivePage() {
         const to = params.to ?? new Date().toISOString();
         const from = params.from ?? new Date(Date.parse(to) - 86_400_000).toISOString();
         const bucket = bucketFor(from, to);
-        const result = await api<{ buckets: { start: string; count: number }[] }>(
-          `/api/archive/counts${query({ ...params, from, to, bucket })}`,
-        );
+        const result = await api<CountsResponse>(`/api/archive/counts${query({ ...params, from, to, bucket })}`);
         if (current()) {
           setCounts({ bucket, buckets: result.buckets });
         }
@@ -349,7 +347,8 @@ export function ArchivePage() {
 
 /** The record as stored; its paging cursor means nothing to a reader. */
 function withoutCursor(record: ArchivedMessage): Omit<ArchivedMessage, 'cursor'> {
-  const rest: Partial<ArchivedMessage> = { ...record };
-  delete rest.cursor;
-  return rest as Omit<ArchivedMessage, 'cursor'>;
+  return Object.fromEntries(Object.entries(record).filter(([key]) => key !== 'cursor')) as Omit<
+    ArchivedMessage,
+    'cursor'
+  >;
 }

@@ -1,8 +1,9 @@
 // Counts over time as SVG bars: one bar per bucket, the tallest scaled to the chart's height.
+import type { CountsResponse } from '../api-types';
 import { countOf, dateTimeOf, plural } from '../format';
 
 export interface BarChartProps {
-  buckets: { start: string; count: number }[];
+  buckets: CountsResponse['buckets'];
   bucket: 'minute' | 'hour' | 'day';
 }
 

@@ -1,17 +1,14 @@
 // Broker: every channel's length, its consumer groups' progress, and its dead letters.
 import { useState } from 'preact/hooks';
 import { api, errorMessage, query } from '../api';
-import type { ChannelStats, DeadLetter, GroupStats } from '../api-types';
+import type { BrokerOverview, DeadLetter, DeadLetterList, GroupStats, ReplayResult } from '../api-types';
 import { ConfirmDialog } from '../confirm-dialog';
 import { EnvelopeView } from '../envelope-view';
 import { countOf, dateTimeOf, durationOf, plural, timeOf } from '../format';
 import { usePoll } from '../use-poll';
 
 export function BrokerPage() {
-  const broker = usePoll(
-    (signal) => api<{ backend: string; channels: ChannelStats[] }>('/api/broker', { signal }),
-    5000,
-  );
+  const broker = usePoll((signal) => api<BrokerOverview>('/api/broker', { signal }), 5000);
   const [open, setOpen] = useState<string | undefined>();
   const [removing, setRemoving] = useState<{ channel: string; group: string } | undefined>();
   const [notice, setNotice] = useState<string | undefined>();
@@ -150,10 +147,9 @@ function Figure({ label, value, warn }: { label: string; value: string; warn?: b
 function DeadLetters({ channel, onChanged }: { channel: string; onChanged: () => void }) {
   const list = usePoll(
     (signal) =>
-      api<{ deadLetters: DeadLetter[] }>(
-        `/api/broker/${encodeURIComponent(channel)}/dead-letters${query({ limit: 100 })}`,
-        { signal },
-      ),
+      api<DeadLetterList>(`/api/broker/${encodeURIComponent(channel)}/dead-letters${query({ limit: 100 })}`, {
+        signal,
+      }),
     0,
     [channel],
   );
@@ -196,7 +192,7 @@ function DeadLetters({ channel, onChanged }: { channel: string; onChanged: () =>
           action="Replay"
           onClose={() => setReplaying(undefined)}
           onConfirm={async () => {
-            const result = await api<{ brokerId: string }>(
+            const result = await api<ReplayResult>(
               `/api/broker/${encodeURIComponent(channel)}/dead-letters/${encodeURIComponent(replaying.id)}/replay`,
               { method: 'POST' },
             );

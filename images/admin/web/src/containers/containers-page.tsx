@@ -1,7 +1,7 @@
 // Containers of the compose project: state, health, resources, logs, and start/stop/restart.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, errorMessage, query } from '../api';
-import type { ContainerInfo, ContainerStats, LogLine } from '../api-types';
+import type { ContainerInfo, ContainerList, ContainerLogs, ContainerStats, LogLine } from '../api-types';
 import { ConfirmDialog } from '../confirm-dialog';
 import { bytesOf, durationOf, timeOf } from '../format';
 import { navigate } from '../router';
@@ -17,10 +17,7 @@ export function historyHref(container: string): string {
 }
 
 export function ContainersPage() {
-  const list = usePoll(
-    (signal) => api<{ project: string; containers: ContainerInfo[] }>('/api/containers', { signal }),
-    5000,
-  );
+  const list = usePoll((signal) => api<ContainerList>('/api/containers', { signal }), 5000);
   const [stats, setStats] = useState<Record<string, ContainerStats | undefined>>({});
   const [logsOf, setLogsOf] = useState<ContainerInfo | undefined>();
   const [pending, setPending] = useState<{ container: ContainerInfo; action: Action } | undefined>();
@@ -232,8 +229,8 @@ function LogsPanel({ container, onClose }: { container: ContainerInfo; onClose: 
     }
     const controller = new AbortController();
     setError(undefined);
-    api<{ lines: LogLine[] }>(`${base}${query({ tail: 300 })}`, { signal: controller.signal })
-      .then((result) => setLines(result.lines))
+    api<ContainerLogs>(`${base}${query({ tail: 300 })}`, { signal: controller.signal })
+      .then((result) => setLines([...result.lines]))
       .catch((caught: unknown) => {
         if (!controller.signal.aborted) {
           setError(errorMessage(caught));

@@ -1,7 +1,7 @@
 // Submit an event, then follow it: sent -> seen on the live stream -> archived.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, errorMessage, query } from '../api';
-import { LEVELS, type Issue, type LiveEntry } from '../api-types';
+import { LEVELS, type BrokerOverview, type Issue, type LiveEntry, type SubmittedEvent } from '../api-types';
 import { usePoll } from '../use-poll';
 import { checkJsonObject } from './json-check';
 
@@ -41,7 +41,7 @@ export function SubmitPage() {
   const [formError, setFormError] = useState<string | undefined>();
   const [tracking, setTracking] = useState<Tracking | undefined>();
   const cleanup = useRef<(() => void)[]>([]);
-  const broker = usePoll((signal) => api<{ channels: { channel: string }[] }>('/api/broker', { signal }), 0);
+  const broker = usePoll((signal) => api<BrokerOverview>('/api/broker', { signal }), 0);
   const channels = (broker.data?.channels ?? []).map((c) => c.channel);
 
   useEffect(
@@ -100,7 +100,7 @@ export function SubmitPage() {
         ...(form.message ? { message: form.message } : {}),
         ...(data ? { data } : {}),
       };
-      const sent = await api<{ id: string; brokerId: string; channel: string }>('/api/events', {
+      const sent = await api<SubmittedEvent>('/api/events', {
         method: 'POST',
         body,
       });

@@ -1,17 +1,8 @@
 // The ingest's API tokens: create (the token is shown once), list, revoke.
 import { useState } from 'preact/hooks';
 import { api, ApiError, errorMessage } from '../api';
+import type { CreatedToken, TokenList, TokenRecord } from '../api-types';
 import { usePoll } from '../use-poll';
-
-interface TokenRecord {
-  id: string;
-  name: string;
-  channels: string[];
-  services: string[];
-  ratePerSecond: number;
-  hint: string;
-  createdAt: string;
-}
 
 const list = (value: string): string[] =>
   value
@@ -20,7 +11,7 @@ const list = (value: string): string[] =>
     .filter(Boolean);
 
 export function TokensPage() {
-  const tokens = usePoll((signal) => api<{ tokens: TokenRecord[] }>('/api/tokens', { signal }), 0);
+  const tokens = usePoll((signal) => api<TokenList>('/api/tokens', { signal }), 0);
   const [form, setForm] = useState({ name: '', channels: 'logs,events', services: '', ratePerSecond: '1000' });
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [problem, setProblem] = useState<string | undefined>();
@@ -31,7 +22,7 @@ export function TokensPage() {
     setErrors({});
     setProblem(undefined);
     try {
-      const created = await api<{ token: string; record: TokenRecord }>('/api/tokens', {
+      const created = await api<CreatedToken>('/api/tokens', {
         method: 'POST',
         body: {
           name: form.name,
