@@ -1,19 +1,11 @@
 import { hostname } from 'node:os';
 import type { Broker } from '@mupets/broker';
 
-import { AUDIT_CHANNEL } from '@mupets/tokens';
+import { AUDIT_CHANNEL, isReservedEventType } from '@mupets/tokens';
 
-/** The channel audit events go to, written by the admin alone (@mupets/tokens). */
-export { AUDIT_CHANNEL };
+/** The channel audit events go to, and the rule of the types only the admin sends (@mupets/tokens). */
+export { AUDIT_CHANNEL, isReservedEventType };
 export const AUDIT_TYPE = 'admin.audit';
-
-/**
- * Event types only the admin itself publishes (`admin.audit`, any `admin.*`, in any case): what
- * the API accepts from a user never carries them, so an audit record cannot be forged.
- */
-export function isReservedEventType(type: string): boolean {
-  return /^admin\./i.test(type);
-}
 
 /**
  * Records an action on the `audit` channel; resolves with the broker id once stored and rejects

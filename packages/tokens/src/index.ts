@@ -5,6 +5,7 @@ export {
   messageViolation,
   RESERVED_SERVICE,
   RESERVED_TYPE_PREFIX,
+  isReservedEventType,
   scopeChannel,
   scopeService,
   type ScopeViolation,

@@ -8,8 +8,16 @@ export const RESERVED_SERVICE = 'admin';
  * other user XADD there: deploy/redis/users.acl), and no token can be scoped to it.
  */
 export const AUDIT_CHANNEL = 'audit';
-/** The event types a token can never send (`admin.audit`, ...). */
+/** The event types only the admin sends (`admin.audit`, ...), in any case. */
 export const RESERVED_TYPE_PREFIX = 'admin.';
+
+/**
+ * Is `type` one only the admin itself publishes? Neither a token nor the admin's submit form may
+ * send one, so an audit record cannot be forged; `Admin.audit` is refused as `admin.audit` is.
+ */
+export function isReservedEventType(type: string): boolean {
+  return type.slice(0, RESERVED_TYPE_PREFIX.length).toLowerCase() === RESERVED_TYPE_PREFIX;
+}
 
 const SERVICE_RE = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 
@@ -63,11 +71,11 @@ export function messageViolation(scope: TokenScope, service: unknown, type: unkn
       message: `this token may write as ${scope.services.join(', ')}, not ${JSON.stringify(service)}`,
     };
   }
-  if (typeof type === 'string' && type.startsWith(RESERVED_TYPE_PREFIX)) {
+  if (typeof type === 'string' && isReservedEventType(type)) {
     return {
       field: 'type',
       rule: 'reserved_type',
-      message: `types starting with "${RESERVED_TYPE_PREFIX}" are reserved for the admin`,
+      message: `types starting with "${RESERVED_TYPE_PREFIX}" (in any case) are reserved for the admin`,
     };
   }
   return undefined;

@@ -29,6 +29,10 @@ test('a service outside the scope, the admin service and admin.* types are refus
     rule: 'service_scope',
   });
   expect(messageViolation(scope, 'py-shop', 'admin.audit')).toMatchObject({ field: 'type', rule: 'reserved_type' });
+  // the admin's own submit form refuses admin.* in any case: so does a token (one rule, isReservedEventType)
+  expect(messageViolation(scope, 'py-shop', 'ADMIN.audit')).toMatchObject({ field: 'type', rule: 'reserved_type' });
+  expect(messageViolation(scope, 'py-shop', 'Admin.login')).toMatchObject({ field: 'type', rule: 'reserved_type' });
+  expect(messageViolation(scope, 'py-shop', 'administrator.added')).toBeUndefined();
   // even a scope that (wrongly) lists admin cannot claim it
   expect(messageViolation({ channels: ['events'], services: ['admin'] }, 'admin', 'x')).toMatchObject({
     field: 'source.service',
