@@ -1,6 +1,7 @@
 import type { Archive } from '@mupets/archive';
 import type { Broker } from '@mupets/broker';
 import type { TokenStore } from '@mupets/tokens';
+import { readinessOf, runCheck } from '@mupets/cargo';
 import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import helmet from 'helmet';
 import type { PublishAudit } from './audit';
@@ -17,7 +18,7 @@ import { createBrokerRouter } from './broker/broker.router';
 import { createEventsRouter } from './events/events.router';
 import { createLiveRouter } from './live/live.router';
 import type { DockerStatus } from './containers/container-service';
-import { checkOutcome, createStatusRouter } from './status/status.router';
+import { createStatusRouter } from './status/status.router';
 import { createTokensRouter } from './tokens/tokens.router';
 
 /** The settings `createApp` reads (a loaded {@link AdminConfig} has them all). */
@@ -125,14 +126,14 @@ export function createApp(deps: AppDeps): Express {
   // the OrientDB user) only with a session
   app.get('/readyz', async (_request, response) => {
     const [broker, archive] = await Promise.all([
-      checkOutcome(() => deps.broker.ready(1000), 1500),
-      checkOutcome(() => deps.archive.ping(), 1500),
+      runCheck(() => deps.broker.ready(1000), 1500),
+      runCheck(() => deps.archive.ping(), 1500),
     ]);
-    const ok = broker.ok && archive.ok;
     const shown = sessionOf(response)
       ? { broker, archive }
       : { broker: { ok: broker.ok }, archive: { ok: archive.ok } };
-    response.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', checks: shown });
+    const readiness = readinessOf(shown);
+    response.status(readiness.status === 'ready' ? 200 : 503).json(readiness);
   });
   app.use('/api', createLoginRouter(authOptions, config.ADMIN_BODY_LIMIT));
 

@@ -117,7 +117,7 @@ describe('login', () => {
     expect((await supertest(admin.app).get('/healthz')).status).toBe(200);
     const ready = await supertest(admin.app).get('/readyz');
     expect(ready.status).toBe(200);
-    expect(bodyOf(ready).checks).toEqual({ broker: { ok: true }, archive: { ok: true } });
+    expect(bodyOf(ready)).toEqual({ status: 'ready', checks: { broker: { ok: true }, archive: { ok: true } } });
   });
 });
 

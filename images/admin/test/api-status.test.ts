@@ -98,9 +98,10 @@ describe('a dependency down: its routes answer 503, the rest of the admin keeps 
       expect(errorOf(containers).code).toBe('docker_unavailable');
       const ready = await supertest(app).get('/readyz');
       expect(ready.status).toBe(503);
-      // public: the status only, no dependency's error text (addresses, the OrientDB user)
+      // public: the status only, no dependency's error text (addresses, the OrientDB user); the
+      // shape every cargo service's /readyz has (@mupets/cargo)
       expect(bodyOf(ready)).toEqual({
-        status: 'unavailable',
+        status: 'not_ready',
         checks: { broker: { ok: false }, archive: { ok: false } },
       });
       // with a session: why

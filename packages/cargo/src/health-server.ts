@@ -2,9 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { ServiceLogger } from './logger';
+import { readinessOf, runCheck, type CheckResult, type HealthCheck } from './readiness';
 
-/** A readiness check: resolves when the dependency is usable, rejects (or times out) when not. */
-export type HealthCheck = (signal: AbortSignal) => Promise<void> | void;
+export type { CheckResult, HealthCheck } from './readiness';
 
 export interface HealthServerOptions {
   /** Port to listen on; 0 picks a free one (see the port `listen()` resolves with). */
@@ -28,11 +28,6 @@ export interface HealthServer {
   listen(): Promise<{ port: number }>;
   /** Stops listening and closes keep-alive connections (idle ones at once, busy ones after the grace). */
   close(): Promise<void>;
-}
-
-export interface CheckResult {
-  ok: boolean;
-  error?: string;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -83,9 +78,8 @@ export function createHealthServer(options: HealthServerOptions): HealthServer {
     if (path === '/healthz') {
       send(response, 200, { status: 'ok' });
     } else if (path === '/readyz') {
-      const results = await runChecks();
-      const ready = Object.values(results).every((result) => result.ok);
-      send(response, ready ? 200 : 503, { status: ready ? 'ready' : 'not_ready', checks: results });
+      const readiness = readinessOf(await runChecks());
+      send(response, readiness.status === 'ready' ? 200 : 503, readiness);
     } else {
       const registry = options.registry!;
       const body = await registry.metrics();
@@ -96,7 +90,7 @@ export function createHealthServer(options: HealthServerOptions): HealthServer {
 
   async function runChecks(): Promise<Record<string, CheckResult>> {
     const names = Object.keys(checks);
-    const outcomes = await Promise.all(names.map((name) => runCheck(checks[name]!)));
+    const outcomes = await Promise.all(names.map((name) => runCheck(checks[name]!, checkTimeoutMs)));
     const results: Record<string, CheckResult> = {};
     names.forEach((name, i) => {
       const result = outcomes[i]!;
@@ -114,27 +108,6 @@ export function createHealthServer(options: HealthServerOptions): HealthServer {
       }
     });
     return results;
-  }
-
-  async function runCheck(check: HealthCheck): Promise<CheckResult> {
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = new Error(`timed out after ${checkTimeoutMs} ms`);
-        controller.abort(error);
-        reject(error);
-      }, checkTimeoutMs);
-    });
-    try {
-      // Promise.resolve().then: a check that throws synchronously is a failed check, not a 500
-      await Promise.race([Promise.resolve().then(() => check(controller.signal)), timeout]);
-      return { ok: true };
-    } catch (error) {
-      return { ok: false, error: error instanceof Error ? error.message : String(error) };
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   return {

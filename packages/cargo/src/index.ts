@@ -33,13 +33,8 @@ export {
   type ShutdownPhase,
 } from './lifecycle';
 export { runService, type RunServiceOptions } from './run-service';
-export {
-  createHealthServer,
-  type CheckResult,
-  type HealthCheck,
-  type HealthServer,
-  type HealthServerOptions,
-} from './health-server';
+export { createHealthServer, type HealthServer, type HealthServerOptions } from './health-server';
+export { readinessOf, runCheck, withTimeout, type CheckResult, type HealthCheck, type Readiness } from './readiness';
 export { createMetricsRegistry, type MetricsRegistryOptions } from './metrics-registry';
 export { createHttpServer, type HttpServer } from './http-server';
 export {
