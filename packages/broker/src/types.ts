@@ -43,8 +43,9 @@ export interface ConsumeOptions {
   /**
    * Bytes of entries per batch, at most. Redis reads a batch in parts of at most this many bytes
    * over the largest entry the broker accepts (its `maxMessageBytes`), so a batch of the largest
-   * entries still fits: a consumer's memory is bounded whatever the entries' size. Default 8 MiB.
-   * (Redis only: Kafka fetches at most 8 MiB at a time.)
+   * entries still fits: a consumer's memory is bounded whatever the entries' size. Kafka fetches at
+   * most this many bytes (8 MiB at most) and hands over what it fetched in batches of at most this
+   * many bytes (at least one entry). Default 8 MiB.
    */
   maxBatchBytes?: number;
   /** How long one read blocks waiting for entries (XREADGROUP BLOCK; Kafka: fetch max wait). Default 2000 ms. */

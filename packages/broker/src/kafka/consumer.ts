@@ -420,11 +420,23 @@ export class KafkaStreamConsumer implements Consumer {
     return batch;
   }
 
+  /**
+   * The next batch from the buffers: at most `batchSize` entries and `maxBatchBytes` bytes (at least
+   * one entry). A fetch returns whole record batches, however large the producer made them: what
+   * does not fit waits in the buffer for the next batch.
+   */
   private takeBuffered(): Item[] {
+    const { batchSize, maxBatchBytes } = this.options;
     const batch: Item[] = [];
+    let bytes = 0;
     for (const state of [...this.partitions.values()].sort((a, b) => a.partition - b.partition)) {
-      while (state.buffer.length > 0 && batch.length < this.options.batchSize) {
+      while (state.buffer.length > 0 && batch.length < batchSize) {
+        const size = state.buffer[0]!.value?.length ?? 0;
+        if (batch.length > 0 && bytes + size > maxBatchBytes) {
+          return batch;
+        }
         const record = state.buffer.shift()!;
+        bytes += size;
         batch.push({ record, deliveries: state.deliveriesOf(record.offset) });
       }
     }
@@ -446,14 +458,15 @@ export class KafkaStreamConsumer implements Consumer {
           node: leader,
           maxWaitTime: waitMs,
           minBytes: 1,
-          maxBytes: 8 * 1024 * 1024,
+          // no more than a batch may hold (Kafka still returns a first record batch larger than that whole)
+          maxBytes: Math.min(8 * 1024 * 1024, this.options.maxBatchBytes),
           topics: [
             {
               topicId: layout.id,
               partitions: states.map((state) => ({
                 partition: state.partition,
                 fetchOffset: state.position,
-                partitionMaxBytes: 1024 * 1024,
+                partitionMaxBytes: Math.min(1024 * 1024, this.options.maxBatchBytes),
                 currentLeaderEpoch: -1,
                 lastFetchedEpoch: -1,
               })),
