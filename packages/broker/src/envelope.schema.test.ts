@@ -2,6 +2,8 @@ import {
   buildEnvelope,
   DEFAULT_MAX_MESSAGE_BYTES,
   fastEnvelope,
+  fastStoredEnvelope,
+  schemaValidate,
   nestsDeeperThan,
   schemaEnvelope,
   serializeEnvelope,
@@ -172,6 +174,30 @@ describe('the fast path', () => {
     // the fast path must actually carry the common cases
     expect(fastCount).toBeGreaterThan(100);
     expect(total).toBeGreaterThan(10_000);
+  });
+
+  test('a stored envelope read back: accepts nothing the schema rejects, builds exactly what it builds', () => {
+    let fastCount = 0;
+    for (const input of inputs()) {
+      for (const [channel, v] of [
+        ['events', 1],
+        ['Events', 1],
+        ['events', 2],
+        [7, 1],
+        [undefined, 1],
+        ['events', undefined],
+      ] as const) {
+        const candidate = { ...input, id: input.id ?? 'an-id', ts: input.ts ?? '2026-01-01T00:00:00.000Z' };
+        Object.assign(candidate, channel === undefined ? {} : { channel }, v === undefined ? {} : { v });
+        const fast = fastStoredEnvelope(candidate);
+        if (!fast) {
+          continue;
+        }
+        fastCount++;
+        expect(JSON.parse(JSON.stringify(fast))).toEqual(JSON.parse(JSON.stringify(schemaValidate(candidate))));
+      }
+    }
+    expect(fastCount).toBeGreaterThan(100);
   });
 
   test('a caller-given timestamp the schema accepts takes the fast path (the collector and OTLP always give one)', () => {

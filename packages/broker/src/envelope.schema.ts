@@ -333,11 +333,37 @@ export function schemaEnvelope(channel: string, raw: Record<string, unknown>): E
       candidate.data = merged;
     }
   }
-  return validateEnvelope(candidate);
+  return schemaValidate(candidate);
 }
 
 /** Validates a complete envelope (e.g. one read back from a stream). */
 export function validateEnvelope(candidate: unknown): Envelope {
+  return fastStoredEnvelope(candidate) ?? schemaValidate(candidate);
+}
+
+/**
+ * A complete envelope as stored (read back by every consumer) without the schema library: the
+ * publish fast path's checks plus `channel` and `v`. As narrow as {@link fastEnvelope} (a unit test
+ * checks it builds what the schema builds); anything else takes the schema path.
+ */
+export function fastStoredEnvelope(candidate: unknown): Envelope | undefined {
+  if (!isPlainObject(candidate) || candidate.v !== 1 || typeof candidate.channel !== 'string') {
+    return undefined;
+  }
+  if (candidate.id === undefined || candidate.ts === undefined) {
+    return undefined;
+  }
+  const input: Record<string, unknown> = {};
+  for (const key in candidate) {
+    if (key !== 'channel' && key !== 'v') {
+      input[key] = candidate[key];
+    }
+  }
+  return fastEnvelope(candidate.channel, input);
+}
+
+/** The schema's verdict on a complete envelope: the envelope, or every issue named. */
+export function schemaValidate(candidate: unknown): Envelope {
   const parsed = envelopeSchema.safeParse(candidate);
   if (!parsed.success) {
     throw new EnvelopeValidationError(issuesFromZod(parsed.error, candidate));
