@@ -47,7 +47,8 @@ export {
   type EnvelopeIssue,
 } from './errors';
 export type { BrokerLogger } from './logger';
-export { createRedisBroker, DEAD_LETTER_SUFFIX, type RedisBrokerOptions } from './redis/broker';
+export { DEAD_LETTER_SUFFIX } from './dead-letter';
+export { createRedisBroker, type RedisBrokerOptions } from './redis/broker';
 export { createKafkaBroker, parseKafkaBrokers, type KafkaBrokerOptions } from './kafka/broker';
 export { KAFKA_SASL_MECHANISMS, type KafkaCredentials } from './kafka/client';
 export {

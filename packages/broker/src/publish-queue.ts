@@ -63,10 +63,16 @@ export function positiveInteger(
 
 /** The publish settings both brokers take (their names in the brokers' options). */
 export interface PublishSettings {
+  /** Messages held while the server is slow or down (queued + in flight). Default 10 000. */
   maxBufferedMessages?: number;
+  /** How long a publish may wait for the server before it is rejected. Default 30 000 ms. */
   publishTimeoutMs?: number;
+  /** Buffer full: `reject` the publish at once (default) or `wait` for room up to the timeout. */
   onBufferFull?: 'reject' | 'wait';
+  /** Messages per write to the server (each backend says its default). */
   publishBatchSize?: number;
+  /** How long `close()` waits for buffered messages to be confirmed before rejecting them. Default 5000 ms. */
+  closeTimeoutMs?: number;
 }
 
 /**

@@ -8,9 +8,9 @@ import {
   type Envelope,
   type MessageInput,
 } from '../envelope.schema';
-import { DEAD_LETTER_SUFFIX } from '../dead-letter';
+import { BrokerBase } from '../broker-base';
 import { convertMessages } from '../envelope-batch';
-import { BrokerClosedError, BrokerUnavailableError } from '../errors';
+import { BrokerUnavailableError } from '../errors';
 import {
   baseClientOptions,
   TopicRegistry,
@@ -25,7 +25,7 @@ import { decodeDeliveryState } from './delivery-state';
 import { groupStatsOf, lengthCuts, trimPlan, type GroupOffsets, type PartitionBounds } from './offsets';
 import { KafkaPublisher, type OutgoingMessage } from './publisher';
 import { readKafkaRange, readKafkaReplay, type KafkaRangeContext } from './range';
-import { positiveInteger, publishQueueOptions } from '../publish-queue';
+import { positiveInteger, publishQueueOptions, type PublishSettings } from '../publish-queue';
 import { openKafkaTail } from './tail';
 import { resolveRange, resolveReplay } from '../range-options';
 import { type BrokerLogger, silentLogger } from '../logger';
@@ -46,7 +46,7 @@ import type {
   TrimResult,
 } from '../types';
 
-export interface KafkaBrokerOptions {
+export interface KafkaBrokerOptions extends PublishSettings {
   /** Bootstrap brokers: `host:port`, as a list or comma-separated (the form of `KAFKA_BROKERS`). */
   brokers: string | readonly string[];
   /**
@@ -67,16 +67,8 @@ export interface KafkaBrokerOptions {
   logger?: BrokerLogger;
   /** Largest serialized envelope accepted. Default 64 KiB; at most 900 000 (Kafka's record batches are 1 MiB). */
   maxMessageBytes?: number;
-  /** Messages held while Kafka is slow or down (queued + in flight). Default 10 000. */
-  maxBufferedMessages?: number;
-  /** How long a publish may wait for Kafka before it is rejected. Default 30 000 ms. */
-  publishTimeoutMs?: number;
-  /** Buffer full: `reject` the publish at once (default) or `wait` for room up to the timeout. */
-  onBufferFull?: 'reject' | 'wait';
   /** Messages per produce request. Default 5000 (requests are also capped at 1 MB). */
   publishBatchSize?: number;
-  /** How long `close()` waits for buffered messages to be confirmed before rejecting them. Default 5000 ms. */
-  closeTimeoutMs?: number;
   /** The SASL user every client logs in as (the prod stack's Kafka: SCRAM-SHA-512). Default: none. */
   sasl?: KafkaCredentials;
   /**
@@ -110,24 +102,23 @@ export function parseKafkaBrokers(brokers: string | readonly string[]): string[]
   return list;
 }
 
-class KafkaBroker implements Broker {
+class KafkaBroker extends BrokerBase implements Broker {
   private readonly settings: KafkaSettings;
   private readonly admin: Admin;
   private readonly adminWatch: { markClosing(): void };
   private readonly topics: TopicRegistry;
-  private readonly publisher: KafkaPublisher;
+  protected readonly publisher: KafkaPublisher;
+  protected readonly logger: BrokerLogger;
   private readonly prefix: string;
   private readonly maxMessageBytes: number;
   private readonly minSessionTimeoutMs: number;
-  private readonly consumers = new Set<Consumer>();
-  private readonly tails = new Set<Tail>();
-  private readonly knownChannels = new Set<string>();
   private readonly keys = new Map<string, Buffer>();
   private readonly producerWatches: Array<{ markClosing(): void }> = [];
-  private closing: Promise<void> | undefined;
 
-  constructor(private readonly options: KafkaBrokerOptions) {
+  constructor(protected readonly options: KafkaBrokerOptions) {
+    super();
     const logger = options.logger ?? silentLogger;
+    this.logger = logger;
     this.prefix = options.topicPrefix ?? 'mupets.';
     if (!TOPIC_PREFIX_RE.test(this.prefix)) {
       throw new RangeError(`topicPrefix must be up to 100 of a-z A-Z 0-9 . _ -, got ${JSON.stringify(this.prefix)}`);
@@ -162,10 +153,6 @@ class KafkaBroker implements Broker {
       { createProducer: () => this.createProducer(), topics: this.topics, logger },
       { ...publishOptions, maxBatchBytes: MAX_REQUEST_BYTES, maxInFlight: 4 },
     );
-  }
-
-  get buffered(): number {
-    return this.publisher.buffered;
   }
 
   async ready(timeoutMs?: number): Promise<void> {
@@ -225,9 +212,7 @@ class KafkaBroker implements Broker {
       handler,
       resolved,
     );
-    this.consumers.add(consumer);
-    void consumer.stopped.finally(() => this.consumers.delete(consumer));
-    return consumer;
+    return this.track(consumer);
   }
 
   tail(channel: string, options?: TailOptions): Tail {
@@ -244,7 +229,7 @@ class KafkaBroker implements Broker {
         holdPublishes: (until) => this.publisher.holdUntil(until),
       },
       options,
-      (closed) => this.tails.delete(closed),
+      this.untrackTail,
     );
     this.tails.add(tail);
     return tail;
@@ -359,25 +344,7 @@ class KafkaBroker implements Broker {
     return Promise.resolve(0);
   }
 
-  deadLetterChannel(channel: string): string {
-    return `${channel}${DEAD_LETTER_SUFFIX}`;
-  }
-
-  close(): Promise<void> {
-    this.closing ??= this.shutdown();
-    return this.closing;
-  }
-
-  private async shutdown(): Promise<void> {
-    this.publisher.stopIntake();
-    await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
-    await Promise.all([...this.tails].map((tail) => tail.close()));
-    const drained = await this.publisher.drain(this.options.closeTimeoutMs ?? 5000);
-    if (!drained) {
-      this.settings.logger.warn('broker closed with messages unconfirmed; their publishes are rejected', {
-        count: this.publisher.buffered,
-      });
-    }
+  protected async closeTransport(): Promise<void> {
     for (const watch of [...this.producerWatches, this.adminWatch]) {
       watch.markClosing();
     }
@@ -553,20 +520,5 @@ class KafkaBroker implements Broker {
 
   private groupIdOf(channel: string, group: string): string {
     return `${this.prefix}${channel}/${group}`;
-  }
-
-  private assertChannel(channel: string): void {
-    if (!this.knownChannels.has(channel)) {
-      assertName('channel', channel);
-      if (this.knownChannels.size < 10_000) {
-        this.knownChannels.add(channel);
-      }
-    }
-  }
-
-  private assertOpen(): void {
-    if (this.closing) {
-      throw new BrokerClosedError();
-    }
   }
 }

@@ -1,8 +1,8 @@
 import type Redis from 'ioredis';
-import { DEAD_LETTER_SUFFIX } from '../dead-letter';
+import { BrokerBase } from '../broker-base';
 import { assertName, DEFAULT_MAX_MESSAGE_BYTES, type MessageInput } from '../envelope.schema';
 import { serializeMessage, serializeMessages } from '../envelope-batch';
-import { BrokerClosedError, BrokerUnavailableError } from '../errors';
+import { BrokerUnavailableError } from '../errors';
 import { type BrokerLogger, silentLogger } from '../logger';
 import { Publisher } from './publisher';
 import { closeConnection, openConnection, waitForReady, type RedisTarget } from './connection';
@@ -13,7 +13,7 @@ import { resolveConsumeOptions } from '../consume-options';
 import { StreamConsumer } from './consumer';
 import { parseEntry, type RawEntry } from './entry';
 import { isStreamId, streamIdTime } from './stream-id';
-import { positiveInteger, publishQueueOptions } from '../publish-queue';
+import { positiveInteger, publishQueueOptions, type PublishSettings } from '../publish-queue';
 import { openTail } from './tail';
 import type {
   BatchHandler,
@@ -34,25 +34,15 @@ import type {
 } from '../types';
 
 /** `url`: `redis://host:port[/db]`; `username` and `password`: the ACL user every connection logs in as. */
-export interface RedisBrokerOptions extends RedisTarget {
+export interface RedisBrokerOptions extends RedisTarget, PublishSettings {
   /** Prefix of every stream key (`<prefix><channel>`). Default `mupets:`. */
   keyPrefix?: string;
   logger?: BrokerLogger;
   /** Largest serialized envelope accepted. Default 64 KiB. */
   maxMessageBytes?: number;
-  /** Messages held while Redis is slow or down (queued + in flight). Default 10 000. */
-  maxBufferedMessages?: number;
-  /** How long a publish may wait for Redis before it is rejected. Default 30 000 ms. */
-  publishTimeoutMs?: number;
-  /** Buffer full: `reject` the publish at once (default) or `wait` for room up to the timeout. */
-  onBufferFull?: 'reject' | 'wait';
   /** XADDs per pipeline. Default 500. */
   publishBatchSize?: number;
-  /** How long `close()` waits for buffered messages to be confirmed before rejecting them. Default 5000 ms. */
-  closeTimeoutMs?: number;
 }
-
-export { DEAD_LETTER_SUFFIX } from '../dead-letter';
 
 /** removeGroup: a consumer that read within this window makes its group in use. */
 const DEFAULT_ACTIVE_WITHIN_MS = 60_000;
@@ -61,19 +51,16 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
   return new RedisBroker(options);
 }
 
-class RedisBroker implements Broker {
+class RedisBroker extends BrokerBase implements Broker {
   private readonly main: Redis;
-  private readonly publisher: Publisher;
-  private readonly logger: BrokerLogger;
+  protected readonly publisher: Publisher;
+  protected readonly logger: BrokerLogger;
   private readonly keyPrefix: string;
   private readonly maxMessageBytes: number;
-  private readonly consumers = new Set<Consumer>();
-  private readonly tails = new Set<Tail>();
   /** Channel names already checked: publishing is hot. */
-  private readonly knownChannels = new Set<string>();
-  private closing: Promise<void> | undefined;
 
-  constructor(private readonly options: RedisBrokerOptions) {
+  constructor(protected readonly options: RedisBrokerOptions) {
+    super();
     this.logger = options.logger ?? silentLogger;
     this.keyPrefix = options.keyPrefix ?? 'mupets:';
     this.maxMessageBytes = positiveInteger('maxMessageBytes', options.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES);
@@ -83,10 +70,6 @@ class RedisBroker implements Broker {
     defineSafeTrim(this.main);
     defineXaddBatch(this.main);
     this.publisher = new Publisher(this.main, { ...publishOptions, maxInFlightBatches: 4 }, this.logger);
-  }
-
-  get buffered(): number {
-    return this.publisher.buffered;
   }
 
   async ready(timeoutMs?: number): Promise<void> {
@@ -130,16 +113,20 @@ class RedisBroker implements Broker {
       handler,
       resolveConsumeOptions(options),
     );
-    this.consumers.add(consumer);
-    void consumer.stopped.finally(() => this.consumers.delete(consumer));
-    return consumer;
+    return this.track(consumer);
   }
 
   tail(channel: string, options?: TailOptions): Tail {
     this.assertOpen();
     assertName('channel', channel);
-    const tail = openTail(this.main, this.options, this.keyOf(channel), channel, this.logger, options, (closed) =>
-      this.tails.delete(closed),
+    const tail = openTail(
+      this.main,
+      this.options,
+      this.keyOf(channel),
+      channel,
+      this.logger,
+      options,
+      this.untrackTail,
     );
     this.tails.add(tail);
     return tail;
@@ -265,24 +252,8 @@ class RedisBroker implements Broker {
     return this.main.xdel(this.keyOf(channel), ...ids);
   }
 
-  deadLetterChannel(channel: string): string {
-    return `${channel}${DEAD_LETTER_SUFFIX}`;
-  }
-
-  close(): Promise<void> {
-    this.closing ??= this.shutdown();
-    return this.closing;
-  }
-
-  private async shutdown(): Promise<void> {
-    this.publisher.stopIntake();
-    await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
-    await Promise.all([...this.tails].map((tail) => tail.close()));
-    const drained = await this.publisher.drain(this.options.closeTimeoutMs ?? 5000);
+  protected async closeTransport(drained: boolean): Promise<void> {
     if (!drained) {
-      this.logger.warn('broker closed with messages unconfirmed; their publishes are rejected', {
-        count: this.publisher.buffered,
-      });
       this.publisher.abort(new BrokerUnavailableError('broker closed before Redis confirmed the message'));
     }
     // in-flight XADDs (if any) are rejected by the connection's end
@@ -338,21 +309,6 @@ class RedisBroker implements Broker {
 
   private keyOf(channel: string): string {
     return `${this.keyPrefix}${channel}`;
-  }
-
-  private assertChannel(channel: string): void {
-    if (!this.knownChannels.has(channel)) {
-      assertName('channel', channel);
-      if (this.knownChannels.size < 10_000) {
-        this.knownChannels.add(channel);
-      }
-    }
-  }
-
-  private assertOpen(): void {
-    if (this.closing) {
-      throw new BrokerClosedError();
-    }
   }
 }
 
