@@ -61,7 +61,7 @@ test('each tarball holds the compiled library with its types, and no tests or so
     const unwanted = paths.filter(
       (path) =>
         !['package.json', 'README.md', 'healthcheck.js'].includes(path) &&
-        !/^dist\/[a-z0-9.-]+\.(js|d\.ts)$/.test(path),
+        !/^dist\/(?:[a-z0-9-]+\/)?[a-z0-9.-]+\.(js|d\.ts)$/.test(path),
     );
     expect({ name, unwanted }).toEqual({ name, unwanted: [] });
     expect(paths.filter((path) => path.includes('.test.'))).toEqual([]);
